@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
+import { ortRunner } from '../core/ort-runner.ts';
+import { Scorer } from '../core/scorer.ts';
+import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
+
+export const DEFAULT_MODEL_DIR = resolve(new URL('.', import.meta.url).pathname, '../models/mns-cnn');
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+export interface LoadedModel { scorer: Scorer; config: ModelConfig; session: ort.InferenceSession }
+
+/** Loads models/<id>/ (config.json, tokenizer.json, model.onnx) into a scorer on onnxruntime-node. */
+export async function loadNodeModel(dir = DEFAULT_MODEL_DIR, options: { threads?: number; maxBatch?: number } = {}): Promise<LoadedModel> {
+  const read = async (name: string) => {
+    try {
+      return await readFile(join(dir, name));
+    } catch (e) {
+      throw new ModelLoadError(`Cannot read ${join(dir, name)} (${(e as NodeJS.ErrnoException).code ?? e}). Pass --model DIR with config.json, tokenizer.json and model.onnx.`);
+    }
+  };
+  const config = parseModelConfig(JSON.parse((await read('config.json')).toString('utf8')));
+  const tokenizer = new WordPieceTokenizer(JSON.parse((await read('tokenizer.json')).toString('utf8')) as TokenizerJson);
+  const session = await ort.InferenceSession.create(await read('model.onnx'), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: options.threads ?? 0,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const scorer = new Scorer(ortRunner(session, ort.Tensor), tokenizer, config, { maxBatch: options.maxBatch });
+  return { scorer, config, session };
+}

@@ -1,0 +1,105 @@
+import { aggregateMax, sigmoid } from './aggregate.ts';
+import { LABELS, scoresFromArray, type Scores } from './labels.ts';
+import { modelKey, type ModelConfig } from './model-config.ts';
+import { splitPassages, type Passage } from './passages.ts';
+import type { InputDocument, DocumentResult, PassageScores } from './results.ts';
+import type { WordPieceTokenizer } from './tokenizer.ts';
+
+/**
+ * Runs the model on one padded batch: `ids` and `mask` are row-major [batch, seq] token ids
+ * (as int32; the runner widens them to the model's int64) and the result is [batch, 7] logits.
+ * Kept as a plain function so the same scorer drives onnxruntime-web and onnxruntime-node.
+ */
+export type LogitsRunner = (ids: Int32Array, mask: Int32Array, batch: number, seq: number) => Promise<Float32Array>;
+
+/** Time spent in each stage, summed over calls, in milliseconds. */
+export interface StageTimes { tokenize: number; infer: number; aggregate: number }
+
+export interface ScorerOptions {
+  /** Most passages in one model call. */
+  maxBatch?: number;
+}
+
+interface PendingPassage { doc: number; passage: Passage; ids: Int32Array }
+
+export class EmptyDocumentError extends Error {
+  override name = 'EmptyDocumentError';
+  readonly code = 'empty-document';
+}
+
+export class Scorer {
+  readonly times: StageTimes = { tokenize: 0, infer: 0, aggregate: 0 };
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly run: LogitsRunner,
+    private readonly tokenizer: WordPieceTokenizer,
+    readonly config: ModelConfig,
+    options: ScorerOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 64;
+  }
+
+  get model(): string { return modelKey(this.config); }
+
+  /** Scores raw texts and returns the per-passage scores of each (empty list for a text with no tokens). */
+  async scorePassages(texts: readonly string[], signal?: AbortSignal): Promise<PassageScores[][]> {
+    let t0 = performance.now();
+    const pending: PendingPassage[] = [];
+    texts.forEach((text, doc) => {
+      const encoding = this.tokenizer.encode(text);
+      for (const passage of splitPassages(encoding, this.config.max_length, this.config.stride)) {
+        pending.push({ doc, passage, ids: encoding.ids.subarray(passage.tokenStart, passage.tokenEnd) });
+      }
+    });
+    // Similar lengths in one batch waste less compute on padding.
+    const order = pending.map((_, i) => i).sort((a, b) => pending[a]!.ids.length - pending[b]!.ids.length);
+    this.times.tokenize += performance.now() - t0;
+
+    const scores = new Array<Scores>(pending.length);
+    for (let from = 0; from < order.length; from += this.maxBatch) {
+      signal?.throwIfAborted();
+      const batchIdx = order.slice(from, from + this.maxBatch);
+      const seq = pending[batchIdx[batchIdx.length - 1]!]!.ids.length;
+      const ids = new Int32Array(batchIdx.length * seq).fill(this.tokenizer.padId);
+      const mask = new Int32Array(batchIdx.length * seq);
+      batchIdx.forEach((p, row) => {
+        const tokens = pending[p]!.ids;
+        ids.set(tokens, row * seq);
+        mask.fill(1, row * seq, row * seq + tokens.length);
+      });
+      t0 = performance.now();
+      const logits = await this.run(ids, mask, batchIdx.length, seq);
+      this.times.infer += performance.now() - t0;
+      batchIdx.forEach((p, row) => {
+        const probs = new Float32Array(LABELS.length);
+        for (let k = 0; k < LABELS.length; k++) probs[k] = sigmoid(logits[row * LABELS.length + k]!);
+        scores[p] = scoresFromArray(probs);
+      });
+    }
+
+    t0 = performance.now();
+    const out: PassageScores[][] = texts.map(() => []);
+    pending.forEach((p, i) => out[p.doc]!.push({ start: p.passage.start, end: p.passage.end, scores: scores[i]! }));
+    this.times.aggregate += performance.now() - t0;
+    return out;
+  }
+
+  /** Scores documents; a document without any token becomes a FailedDocument, the rest go on. */
+  async scoreDocuments(docs: readonly InputDocument[], signal?: AbortSignal): Promise<DocumentResult[]> {
+    const passages = await this.scorePassages(docs.map((d) => d.text), signal);
+    const t0 = performance.now();
+    const results = docs.map((doc, i): DocumentResult => {
+      const { id, source, line } = doc;
+      const ps = passages[i]!;
+      if (ps.length === 0) {
+        const e = new EmptyDocumentError('The document has no words to score (it is empty or only whitespace and control characters).');
+        return { id, source, line, code: e.code, error: e.message };
+      }
+      const scores = aggregateMax(ps.map((p) => p.scores));
+      return { id, source, line, scores, flagged: scores.misalignment >= this.config.threshold, passages: ps, model: this.model };
+    });
+    this.times.aggregate += performance.now() - t0;
+    return results;
+  }
+}

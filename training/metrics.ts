@@ -1,0 +1,55 @@
+/** Evaluation metrics, written out so that every number in the model card has one definition. */
+
+/** Area under the ROC curve (ties count half). NaN when a class is missing. */
+export function auroc(labels: readonly number[], scores: readonly number[]): number {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const ranks = new Array<number>(scores.length);
+  for (let i = 0; i < idx.length;) {
+    let j = i;
+    while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
+    const r = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) ranks[idx[k]!] = r;
+    i = j + 1;
+  }
+  let nPos = 0; let sum = 0;
+  labels.forEach((y, i) => { if (y === 1) { nPos++; sum += ranks[i]!; } });
+  const nNeg = labels.length - nPos;
+  if (nPos === 0 || nNeg === 0) return NaN;
+  return (sum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}
+
+export interface BinaryCounts { tp: number; fp: number; fn: number; tn: number; precision: number; recall: number; f1: number }
+
+export function binaryCounts(labels: readonly number[], scores: readonly number[], threshold: number): BinaryCounts {
+  let tp = 0; let fp = 0; let fn = 0; let tn = 0;
+  labels.forEach((y, i) => {
+    const p = scores[i]! >= threshold;
+    if (p && y) tp++; else if (p) fp++; else if (y) fn++; else tn++;
+  });
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return { tp, fp, fn, tn, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+}
+
+/** Threshold with the best F1, searched over the observed scores. */
+export function bestF1Threshold(labels: readonly number[], scores: readonly number[]): { threshold: number; f1: number } {
+  const candidates = [...new Set(scores)].sort((a, b) => a - b);
+  let best = { threshold: 0.5, f1: -1 };
+  for (const t of candidates) {
+    const { f1 } = binaryCounts(labels, scores, t);
+    if (f1 > best.f1) best = { threshold: t, f1 };
+  }
+  return best;
+}
+
+/** Expected calibration error with equal-width bins. */
+export function ece(labels: readonly number[], scores: readonly number[], bins = 10): number {
+  const sum = new Array<number>(bins).fill(0); const hit = new Array<number>(bins).fill(0); const n = new Array<number>(bins).fill(0);
+  scores.forEach((s, i) => {
+    const b = Math.min(bins - 1, Math.floor(s * bins));
+    sum[b]! += s; hit[b]! += labels[i]!; n[b]!++;
+  });
+  let e = 0;
+  for (let b = 0; b < bins; b++) if (n[b]) e += (n[b]! / scores.length) * Math.abs(sum[b]! / n[b]! - hit[b]! / n[b]!);
+  return e;
+}

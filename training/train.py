@@ -1,0 +1,281 @@
+"""Trains a passage classifier on the windows that training/prepare.ts wrote and exports it to ONNX.
+
+The model scores one window of token ids; a document's score is the max over its windows, and it is
+trained that way (multiple-instance learning: the loss sees the max of each group's window logits).
+
+    python3 training/train.py --build training/build --arch cnn --out training/build/model.onnx
+
+Deterministic: seeded, fixed thread count, no data-dependent parallelism.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LABELS = ["misalignment", "deception", "power_seeking", "self_preservation", "reward_hacking", "hostility", "aligned"]
+NEG = -1e4  # masked positions: far below any real activation, but finite so ONNX/WebGPU never see inf - inf
+
+
+def masked_max(x, mask):
+    """x [B, S, H], mask [B, S] (float 0/1) -> [B, H]."""
+    return (x + (1.0 - mask).unsqueeze(-1) * NEG).max(dim=1).values
+
+
+def masked_mean(x, mask):
+    m = mask.unsqueeze(-1)
+    return (x * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+
+
+class Bag(nn.Module):
+    """fastText-style: mean and max of the word vectors, then a small MLP. Sees no word order."""
+
+    def __init__(self, emb, hidden=256):
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
+        d = emb.shape[1]
+        self.mlp = nn.Sequential(nn.Linear(2 * d, hidden), nn.ReLU(), nn.Dropout(0.3))
+        self.head = nn.Linear(hidden, len(LABELS))
+
+    def forward(self, ids, mask):
+        x = self.emb(ids)
+        return self.head(self.mlp(torch.cat([masked_mean(x, mask), masked_max(x, mask)], dim=-1)))
+
+
+class Cnn(nn.Module):
+    """Convolutions of width 2, 3 and 5 over the word vectors (who does what to whom lives in short
+    spans), max-pooled and attention-pooled over the window."""
+
+    def __init__(self, emb, channels=192):
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
+        d = emb.shape[1]
+        self.convs = nn.ModuleList([nn.Conv1d(d, channels, k, padding=k // 2) for k in (2, 3, 5)])
+        h = channels * 3
+        self.att = nn.Linear(h, 1)
+        self.drop = nn.Dropout(0.3)
+        self.head = nn.Linear(2 * h, len(LABELS))
+
+    def forward(self, ids, mask):
+        x = self.emb(ids).transpose(1, 2)  # [B, D, S]
+        s = ids.shape[1]
+        feats = torch.cat([F.relu(c(x))[:, :, :s] for c in self.convs], dim=1).transpose(1, 2)  # [B, S, H]
+        mx = masked_max(feats, mask)
+        a = self.att(feats).squeeze(-1) + (1.0 - mask) * NEG
+        w = torch.softmax(a, dim=1).unsqueeze(-1)
+        att = (feats * w).sum(dim=1)
+        return self.head(self.drop(torch.cat([mx, att], dim=-1)))
+
+
+class Transformer(nn.Module):
+    """A 2-layer transformer encoder over GloVe-initialised embeddings, max and mean pooled."""
+
+    def __init__(self, emb, d_model=128, layers=2, heads=4, max_len=512):
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
+        self.proj = nn.Linear(emb.shape[1], d_model)
+        self.pos = nn.Parameter(torch.zeros(max_len, d_model))
+        nn.init.normal_(self.pos, std=0.02)
+        layer = nn.TransformerEncoderLayer(d_model, heads, dim_feedforward=2 * d_model, dropout=0.1, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, layers)
+        self.drop = nn.Dropout(0.2)
+        self.head = nn.Linear(2 * d_model, len(LABELS))
+
+    def forward(self, ids, mask):
+        s = ids.shape[1]
+        x = self.proj(self.emb(ids)) + self.pos[:s]
+        # Additive float mask instead of a bool key-padding mask: exports to plain ONNX ops.
+        x = self.enc(x, src_key_padding_mask=(1.0 - mask) * NEG)
+        return self.head(self.drop(torch.cat([masked_max(x, mask), masked_mean(x, mask)], dim=-1)))
+
+
+ARCHS = {"bag": Bag, "cnn": Cnn, "transformer": Transformer}
+
+
+class Calibrated(nn.Module):
+    """Wraps a model with per-label Platt scaling fitted on dev, so exported logits are calibrated."""
+
+    def __init__(self, model, scale, bias):
+        super().__init__()
+        self.model = model
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+        self.register_buffer("bias", torch.tensor(bias, dtype=torch.float32))
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids, attention_mask.to(torch.float32)) * self.scale + self.bias
+
+
+def batches(groups, size, shuffle, rnd):
+    order = list(range(len(groups)))
+    if shuffle:
+        rnd.shuffle(order)
+    for i in range(0, len(order), size):
+        yield [groups[j] for j in order[i:i + size]]
+
+
+def collate(batch, max_windows=None):
+    windows, owner, targets, weights = [], [], [], []
+    for g_i, g in enumerate(batch):
+        ws = g["windows"] if max_windows is None else g["windows"][:max_windows]
+        for w in ws:
+            windows.append(w)
+            owner.append(g_i)
+        targets.append(g["target"])
+        weights.append(g.get("weight", 1.0))
+    s = max(len(w) for w in windows)
+    ids = torch.zeros((len(windows), s), dtype=torch.long)
+    mask = torch.zeros((len(windows), s), dtype=torch.float32)
+    for i, w in enumerate(windows):
+        ids[i, :len(w)] = torch.tensor(w, dtype=torch.long)
+        mask[i, :len(w)] = 1.0
+    return ids, mask, torch.tensor(owner), torch.tensor(targets, dtype=torch.float32), torch.tensor(weights, dtype=torch.float32)
+
+
+def group_logits(model, ids, mask, owner, n_groups):
+    logits = model(ids, mask)
+    out = torch.full((n_groups, logits.shape[1]), NEG, dtype=logits.dtype)
+    return out.scatter_reduce(0, owner.unsqueeze(1).expand_as(logits), logits, reduce="amax", include_self=True)
+
+
+@torch.no_grad()
+def predict(model, groups, size=64):
+    model.eval()
+    outs = []
+    for b in batches(groups, size, False, None):
+        ids, mask, owner, _, _ = collate(b)
+        outs.append(group_logits(model, ids, mask, owner, len(b)))
+    return torch.cat(outs).numpy() if outs else np.zeros((0, len(LABELS)))
+
+
+def auroc(y, s):
+    y = np.asarray(y); s = np.asarray(s)
+    pos = y == 1; n_pos = pos.sum(); n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s)); ranks[order] = np.arange(1, len(s) + 1)
+    # average ranks of ties
+    _, inv, counts = np.unique(s, return_inverse=True, return_counts=True)
+    sums = np.zeros(len(counts)); np.add.at(sums, inv, ranks)
+    ranks = sums[inv] / counts[inv]
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def summary(logits, groups):
+    y = np.array([g["target"] for g in groups])
+    res = {l: auroc(y[:, i], logits[:, i]) for i, l in enumerate(LABELS)}
+    cats = [res[l] for l in LABELS[1:6] if not math.isnan(res[l])]
+    res["behaviour_macro"] = float(np.mean(cats)) if cats else float("nan")
+    return res
+
+
+def fit_platt(logits, y, weights=None, steps=300):
+    """Per-label a*x+b minimising log loss on dev (a kept positive so ranking never flips)."""
+    scale, bias = [], []
+    for k in range(logits.shape[1]):
+        x = torch.tensor(logits[:, k], dtype=torch.float64)
+        t = torch.tensor(y[:, k], dtype=torch.float64)
+        if t.sum() == 0 or t.sum() == len(t):
+            scale.append(1.0); bias.append(0.0); continue
+        la = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([la, b], max_iter=steps)
+
+        def closure():
+            opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(x * la.exp() + b, t) + 1e-3 * (la ** 2).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        scale.append(float(la.exp())); bias.append(float(b))
+    return scale, bias
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="training/build")
+    ap.add_argument("--arch", default="cnn", choices=sorted(ARCHS))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
+    ap.add_argument("--max-minutes", type=float, default=20.0)
+    ap.add_argument("--metrics", default=None)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
+    torch.set_num_threads(2)
+    data = json.load(open(os.path.join(args.build, "windows.json")))
+    emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
+    train, dev, val = data["train"], data["dev"], data["val"]
+    if args.limit:
+        train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
+    model = ARCHS[args.arch](emb)
+    emb_params = list(model.emb.parameters())
+    other = [p for n, p in model.named_parameters() if not n.startswith("emb.")]
+    opt = torch.optim.AdamW([{"params": other, "lr": args.lr}, {"params": emb_params, "lr": args.lr * 0.1}], weight_decay=1e-4)
+    y_train = np.array([g["target"] for g in train])
+    pos = y_train.mean(axis=0).clip(0.01, 0.99)
+    # Rare labels (reward_hacking, hostility) get more weight on their positives, capped so they don't dominate.
+    pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32)
+    steps_total = args.epochs * math.ceil(len(train) / args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[args.lr, args.lr * 0.1], total_steps=steps_total, pct_start=0.1)
+    rnd = random.Random(args.seed)
+    best, best_state, history = -1.0, None, []
+    started = time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        total = 0.0
+        for b in batches(train, args.batch, True, rnd):
+            ids, mask, owner, targets, weights = collate(b, max_windows=8)
+            logits = group_logits(model, ids, mask, owner, len(b))
+            loss = (F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight, reduction="none").mean(dim=1) * weights).sum() / weights.sum()
+            opt.zero_grad(); loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step(); sched.step()
+            total += float(loss) * len(b)
+        dev_res = summary(predict(model, dev), dev) if dev else {"misalignment": float("nan")}
+        key = np.nanmean([dev_res["misalignment"], dev_res.get("behaviour_macro", float("nan")), dev_res.get("aligned", float("nan"))]) if dev else epoch
+        history.append({"epoch": epoch + 1, "loss": total / len(train), "dev": dev_res, "seconds": round(time.time() - started, 1)})
+        print(json.dumps(history[-1]), file=sys.stderr, flush=True)
+        if not (key <= best):
+            best = key
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        if (time.time() - started) / 60 > args.max_minutes:
+            print(f"stopping early: {args.max_minutes} minute budget reached", file=sys.stderr)
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    dev_logits = predict(model, dev)
+    if len(dev) >= 40:
+        scale, bias = fit_platt(dev_logits, np.array([g["target"] for g in dev]))
+    else:
+        scale, bias = [1.0] * len(LABELS), [0.0] * len(LABELS)
+    final = Calibrated(model, scale, bias).eval()
+    val_logits = predict(final, val)
+    val_res = summary(val_logits, val)
+    report = {"arch": args.arch, "params": sum(p.numel() for p in model.parameters()), "train_groups": len(train), "history": history,
+              "platt": {"scale": scale, "bias": bias}, "val_auroc": val_res, "train_seconds": round(time.time() - started, 1)}
+    print(json.dumps({"arch": args.arch, "val_auroc": val_res}), file=sys.stderr)
+    if args.metrics:
+        json.dump(report, open(args.metrics, "w"), indent=1)
+    if args.out:
+        ids = torch.ones((2, 16), dtype=torch.long)
+        mask = torch.ones((2, 16), dtype=torch.long)
+        torch.onnx.export(final, (ids, mask), args.out, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}},
+                          opset_version=14, do_constant_folding=True)
+        print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Rebuilds models/mns-cnn from the corpus and ../shared/data: assemble, tokenize, train, evaluate, install.
+# Deterministic (seeded); about 15-25 minutes on 2 cores. Needs Debian's python3-torch and python3-onnx:
+#   apt-get install -y python3-torch python3-onnx
+# Extra arguments go to train.py (e.g. --arch bag, --epochs 3, --limit 500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+$PY -c 'import torch, onnx' 2>/dev/null || { echo "train: needs PyTorch and ONNX for Debian's python3: apt-get install -y python3-torch python3-onnx" >&2; exit 1; }
+BUILD=${BUILD:-training/build}
+MODEL_DIR=${MODEL_DIR:-models/mns-cnn}
+npx tsx training/assemble.ts --out "$BUILD" ${ASSEMBLE_ARGS:-}
+node --max-old-space-size=6000 node_modules/.bin/tsx training/prepare.ts --build "$BUILD" --model-dir "$MODEL_DIR" ${PREPARE_ARGS:-}
+$PY training/train.py --build "$BUILD" --out "$BUILD/model.onnx" --metrics "$BUILD/train-metrics.json" "$@"
+npx tsx training/evaluate.ts --build "$BUILD" --onnx "$BUILD/model.onnx" --model-dir "$MODEL_DIR"
