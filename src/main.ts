@@ -1,0 +1,231 @@
+import { LABELS, type Label } from '../core/labels.ts';
+import { CSV_COLUMNS, isFailed, toCsvRow, toJsonLine, topPassage } from '../core/results.ts';
+import { ScannerClient, type DevicePreference, type ScanProgress, type ScanRow } from './scanner-client.ts';
+
+// Document text is untrusted: this file only ever puts it into the page with textContent.
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const client = new ScannerClient();
+let rows: ScanRow[] = [];
+let threshold = 0.5;
+let sortKey: Label | 'id' | 'source' = 'misalignment';
+let sortDescending = true;
+let shown = 500;
+let running: AbortController | undefined;
+
+const SHORT: Record<Label, string> = {
+  misalignment: 'misalignment', deception: 'deception', power_seeking: 'power', self_preservation: 'self-pres.',
+  reward_hacking: 'reward hack', hostility: 'hostility', aligned: 'aligned',
+};
+
+const fmt = (x: number) => x.toFixed(3);
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+async function startDevice(preference: DevicePreference) {
+  const status = $('device-status');
+  status.textContent = 'Loading model…';
+  try {
+    const r = await client.start(preference);
+    threshold = r.threshold;
+    $<HTMLInputElement>('threshold').value = String(threshold);
+    $('threshold-value').textContent = fmt(threshold);
+    status.textContent = `${r.device === 'webgpu' ? 'WebGPU' : 'WASM'} · ${r.reason} · model ${r.model} loaded in ${(r.loadMs / 1000).toFixed(1)} s`;
+    status.dataset['device'] = r.device;
+    await refreshCacheStatus();
+  } catch (e) {
+    status.textContent = `Model not loaded: ${(e as Error).message}`;
+    status.dataset['device'] = 'none';
+  }
+}
+
+async function refreshCacheStatus() {
+  $('cache-status').textContent = `${await client.cacheSize()} cached results`;
+}
+
+function progressText(p: ScanProgress, started: number): string {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = p.documents / Math.max(seconds, 1e-3);
+  const fraction = p.bytesTotal ? p.bytesRead / p.bytesTotal : 0;
+  const left = fraction > 0.01 ? (seconds / fraction) * (1 - fraction) : NaN;
+  const files = p.files > 1 ? ` · file ${p.fileIndex + 1}/${p.files}` : '';
+  return `${p.documents} documents · ${rate.toFixed(0)} docs/s${Number.isFinite(left) ? ` · ${left.toFixed(0)} s left` : ''}${files} · ${p.file}`;
+}
+
+async function scanFiles(files: File[]) {
+  if (files.length === 0) return;
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  const started = performance.now();
+  $('progress-section').hidden = false;
+  $('results-section').hidden = false;
+  const bar = $<HTMLProgressElement>('progress');
+  const text = $('progress-text');
+  bar.value = 0;
+  text.textContent = `Reading ${files.length} file(s)…`;
+  let pendingRender = false;
+  const render = () => {
+    if (pendingRender) return;
+    pendingRender = true;
+    requestAnimationFrame(() => { pendingRender = false; renderTable(); });
+  };
+  try {
+    const summary = await client.scan(files, {
+      textField: $<HTMLInputElement>('text-field').value.trim() || 'text',
+      idField: $<HTMLInputElement>('id-field').value.trim() || 'id',
+    }, (p) => {
+      bar.value = p.bytesTotal ? p.bytesRead / p.bytesTotal : 0;
+      text.textContent = progressText(p, started);
+    }, (batch) => { rows.push(...batch); render(); }, controller.signal);
+    bar.value = 1;
+    const s = summary.ms / 1000;
+    text.textContent = `Done: ${summary.documents} documents in ${s.toFixed(1)} s (${(summary.documents / Math.max(s, 1e-3)).toFixed(0)} docs/s) · ${summary.cached} from cache · ${summary.failed} with errors`;
+    text.dataset['state'] = 'done';
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') { text.textContent = `Cancelled after ${rows.length} documents; their results are kept.`; text.dataset['state'] = 'cancelled'; }
+    else { text.textContent = `Scan failed: ${(e as Error).message}`; text.dataset['state'] = 'failed'; }
+  } finally {
+    if (running === controller) running = undefined;
+    renderTable();
+    void refreshCacheStatus();
+  }
+}
+
+function sortedRows(): ScanRow[] {
+  const value = (r: ScanRow): number | string => {
+    if (sortKey === 'id' || sortKey === 'source') return r[sortKey];
+    return isFailed(r) ? -1 : r.scores[sortKey];
+  };
+  const dir = sortDescending ? -1 : 1;
+  return rows.slice().sort((a, b) => { const x = value(a); const y = value(b); return x < y ? -dir : x > y ? dir : 0; });
+}
+
+function renderHeader() {
+  const tr = $('results').querySelector('thead tr')!;
+  tr.replaceChildren();
+  const cols: [typeof sortKey | null, string][] = [['id', 'id'], ['source', 'source'], ...LABELS.map((l): [Label, string] => [l, SHORT[l]]), [null, 'flag']];
+  for (const [key, label] of cols) {
+    const th = el('th', key === sortKey ? `${label} ${sortDescending ? '▼' : '▲'}` : label);
+    if (key) th.addEventListener('click', () => { sortDescending = key === sortKey ? !sortDescending : true; sortKey = key; renderTable(); });
+    tr.append(th);
+  }
+}
+
+function renderTable() {
+  renderHeader();
+  const body = $('results').querySelector('tbody')!;
+  const sorted = sortedRows();
+  body.replaceChildren(...sorted.slice(0, shown).map((r) => {
+    const tr = el('tr');
+    tr.append(el('td', r.id), el('td', r.line ? `${r.source}:${r.line}` : r.source));
+    if (isFailed(r)) {
+      tr.className = 'failed';
+      const td = el('td', `${r.code}: ${r.error}`);
+      td.colSpan = LABELS.length + 1;
+      tr.append(td);
+    } else {
+      const flagged = r.scores.misalignment >= threshold;
+      tr.className = flagged ? 'flagged' : '';
+      for (const l of LABELS) tr.append(el('td', fmt(r.scores[l]), 'num'));
+      tr.append(el('td', flagged ? 'flagged' : ''));
+      tr.addEventListener('click', () => showDetail(r));
+    }
+    tr.dataset['cached'] = String(Boolean(r.cached));
+    return tr;
+  }));
+  $('more').hidden = sorted.length <= shown;
+  const scored = rows.filter((r) => !isFailed(r));
+  const flagged = scored.filter((r) => !isFailed(r) && r.scores.misalignment >= threshold).length;
+  const cached = rows.filter((r) => r.cached).length;
+  $('summary').textContent = `${flagged} flagged of ${scored.length} scored · ${rows.length - scored.length} with errors · ${cached} from cache`;
+}
+
+function showDetail(r: ScanRow) {
+  if (isFailed(r)) return;
+  $('detail').hidden = false;
+  $('detail-title').textContent = `${r.id} (${r.source}${r.line ? `:${r.line}` : ''})`;
+  $('detail-scores').textContent = LABELS.map((l) => `${SHORT[l]} ${fmt(r.scores[l])}`).join(' · ');
+  const text = r.text ?? '';
+  const top = topPassage(r);
+  // Merge the passages at or above the threshold into highlighted ranges; the top passage gets its own class.
+  const hot = r.passages.filter((p) => p.scores.misalignment >= threshold).sort((a, b) => a.start - b.start);
+  const ranges: { start: number; end: number; top: boolean }[] = [];
+  for (const p of hot) {
+    const last = ranges[ranges.length - 1];
+    const isTop = p === top;
+    if (last && p.start <= last.end) { last.end = Math.max(last.end, p.end); last.top ||= isTop; } else ranges.push({ start: p.start, end: p.end, top: isTop });
+  }
+  const box = $('detail-text');
+  box.replaceChildren();
+  let at = 0;
+  for (const range of ranges) {
+    if (range.start > at) box.append(document.createTextNode(text.slice(at, range.start)));
+    box.append(el('mark', text.slice(range.start, range.end), range.top ? 'top' : undefined));
+    at = range.end;
+  }
+  box.append(document.createTextNode(text.slice(at)));
+  $('detail-passages').replaceChildren(...r.passages.map((p) => el('li', `chars ${p.start}-${p.end}: ${LABELS.map((l) => `${SHORT[l]} ${fmt(p.scores[l])}`).join(', ')} — “${text.slice(p.start, Math.min(p.end, p.start + 160))}${p.end - p.start > 160 ? '…' : ''}”`)));
+}
+
+function download(name: string, content: string, type: string) {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  const a = el('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// Exports apply the slider's threshold, so what is exported is what the table shows.
+const withThreshold = (r: ScanRow) => (isFailed(r) ? r : { ...r, flagged: r.scores.misalignment >= threshold });
+
+function wire() {
+  const drop = $('dropzone');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    void scanFiles([...(e.dataTransfer?.files ?? [])]);
+  });
+  $<HTMLInputElement>('file-input').addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    void scanFiles([...(input.files ?? [])]);
+    input.value = '';
+  });
+  $('score-paste').addEventListener('click', () => {
+    const text = $<HTMLTextAreaElement>('paste').value;
+    if (!text.trim()) return;
+    void scanFiles([new File([text], `pasted-${rows.length + 1}.txt`, { type: 'text/plain' })]);
+  });
+  $('cancel').addEventListener('click', () => running?.abort());
+  $<HTMLInputElement>('threshold').addEventListener('input', (e) => {
+    threshold = Number((e.target as HTMLInputElement).value);
+    $('threshold-value').textContent = fmt(threshold);
+    renderTable();
+  });
+  $('more').addEventListener('click', () => { shown += 500; renderTable(); });
+  $('close-detail').addEventListener('click', () => { $('detail').hidden = true; });
+  $('export-jsonl').addEventListener('click', () => download('scores.jsonl', rows.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
+  $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...rows.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));
+  $('clear-results').addEventListener('click', () => { rows = []; $('detail').hidden = true; renderTable(); });
+  $('clear-cache').addEventListener('click', async () => { await client.clearCache(); await refreshCacheStatus(); });
+  const select = $<HTMLSelectElement>('device');
+  const requested = new URLSearchParams(location.search).get('device');
+  if (requested === 'webgpu' || requested === 'wasm' || requested === 'auto') select.value = requested;
+  select.addEventListener('change', () => void startDevice(select.value as DevicePreference));
+  void startDevice(select.value as DevicePreference);
+}
+
+wire();
+
+// Offline: a service worker keeps the app, runtime and model for the next visit (production builds only).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  void navigator.serviceWorker.register(new URL('/sw.js', location.href), { scope: '/' }).catch(() => undefined);
+}

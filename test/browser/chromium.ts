@@ -1,0 +1,33 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+// Flags measured to keep Debian's Chromium off the closed network and give a (software) WebGPU adapter.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-quic', '--enable-unsafe-webgpu', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+];
+
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+
+export interface RecordedPage { context: BrowserContext; page: Page; requests: string[]; consoleErrors: string[] }
+
+/** A fresh context whose every request (page, workers, service worker) is recorded. */
+export async function openApp(browser: Browser, url: string): Promise<RecordedPage> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const requests: string[] = [];
+  const consoleErrors: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(url);
+  return { context, page, requests, consoleErrors };
+}
+
+/** Waits until the worker reports which device it loaded the model on, and returns that report. */
+export async function waitForModel(page: Page): Promise<{ device: string; status: string }> {
+  const status = page.getByTestId('device-status');
+  await page.waitForFunction(() => document.querySelector('[data-testid=device-status]')?.getAttribute('data-device'), null, { timeout: 60_000 });
+  return { device: (await status.getAttribute('data-device'))!, status: (await status.textContent())! };
+}

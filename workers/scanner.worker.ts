@@ -1,0 +1,214 @@
+/// <reference lib="webworker" />
+// The scanner's worker: owns the model, the runtime and the cache, so the page never blocks.
+// Reached through comlink; its API type is exported from here (STYLE: type the worker API from the worker).
+import { expose, transfer } from 'comlink';
+import * as ort from 'onnxruntime-web/webgpu';
+import { cacheKey } from '../core/cache-key.ts';
+import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
+import { ortRunner } from '../core/ort-runner.ts';
+import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
+import type { DocumentResult, FailedDocument, InputDocument, ScoredDocument } from '../core/results.ts';
+import { Scorer, type StageTimes } from '../core/scorer.ts';
+import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
+import { ScoreCache, type CachedScores } from './cache.ts';
+
+const MODEL_FILES = {
+  config: new URL('../models/mns-cnn/config.json', import.meta.url).href,
+  tokenizer: new URL('../models/mns-cnn/tokenizer.json', import.meta.url).href,
+  onnx: new URL('../models/mns-cnn/model.onnx', import.meta.url).href,
+};
+
+export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
+
+export interface DeviceReport {
+  device: 'webgpu' | 'wasm';
+  /** Why this device: shown to the user. */
+  reason: string;
+  adapter?: string;
+  model: string;
+  threshold: number;
+  loadMs: number;
+  /** Largest difference between the canary's logits on this device and those stored at export. */
+  canaryMaxDiff: number;
+}
+
+/** Thrown when the requested device cannot be trusted; the page then starts a fresh WASM worker. */
+export class DeviceError extends Error {
+  override name = 'DeviceError';
+}
+
+export interface ScanOptions extends Pick<ReadOptions, 'textField' | 'idField' | 'maxDocumentBytes'> {
+  /** Documents per model batch (and per cache transaction). */
+  batchSize?: number;
+}
+
+export interface ScanProgress {
+  file: string;
+  fileIndex: number;
+  files: number;
+  documents: number;
+  bytesRead: number;
+  bytesTotal: number;
+}
+
+/** One scored or failed document, with its text so the page can show its passages. */
+export type ScanRow = DocumentResult & { text?: string; cached?: boolean };
+
+export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: StageTimes }
+
+const CANARY_TOLERANCE = 1e-3;
+
+/** The little of WebGPU this file touches (the full typings are a dependency we do not need). */
+interface NavigatorWithGpu { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }
+
+let engine: Promise<{ scorer: Scorer; config: ModelConfig; report: DeviceReport }> | undefined;
+let cache: Promise<ScoreCache> | undefined;
+
+async function fetchOk(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`Could not load ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+async function createEngine(preference: DevicePreference) {
+  const started = performance.now();
+  // Single-threaded unless the page is cross-origin isolated (SharedArrayBuffer needs COOP/COEP).
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  const [config, tokenizerJson, modelBytes] = await Promise.all([
+    fetchOk(MODEL_FILES.config).then((r) => r.json()).then(parseModelConfig),
+    fetchOk(MODEL_FILES.tokenizer).then((r) => r.json() as Promise<TokenizerJson>),
+    fetchOk(MODEL_FILES.onnx).then((r) => r.arrayBuffer()),
+  ]);
+  let device: 'webgpu' | 'wasm' = 'wasm';
+  let reason = preference === 'wasm' ? 'WASM chosen by the user' : '';
+  let adapterName: string | undefined;
+  if (preference !== 'wasm') {
+    const adapter = await (navigator as NavigatorWithGpu).gpu?.requestAdapter();
+    if (adapter) {
+      device = 'webgpu';
+      const info = adapter.info;
+      adapterName = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+      reason = preference === 'webgpu' ? 'WebGPU chosen by the user' : `WebGPU adapter found (${adapterName}) and the canary matched`;
+    } else if (preference === 'webgpu') {
+      throw new DeviceError('WebGPU was requested but this browser offers no WebGPU adapter. Choose WASM or Auto.');
+    } else {
+      reason = 'no WebGPU adapter in this browser, so WASM';
+    }
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: [device], graphOptimizationLevel: 'all' });
+  } catch (e) {
+    throw new DeviceError(`Could not start the model on ${device}: ${(e as Error).message}`);
+  }
+  const run = ortRunner(session, ort.Tensor);
+  const tokenizer = new WordPieceTokenizer(tokenizerJson);
+  // Evidence before trust: the canary's logits on this device must match those recorded at export.
+  const canary = tokenizer.encode(config.canary.text).ids;
+  const logits = await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length);
+  const canaryMaxDiff = Math.max(...config.canary.logits.map((v, i) => Math.abs(v - logits[i]!)));
+  if (!(canaryMaxDiff <= CANARY_TOLERANCE)) {
+    throw new DeviceError(`The model gives wrong results on ${device} (canary differs by ${canaryMaxDiff.toExponential(2)}).`);
+  }
+  // Warm up at a typical batch shape so the first real batch does not pay for shader compilation.
+  await run(new Int32Array(8 * 64).fill(1), new Int32Array(8 * 64).fill(1), 8, 64);
+  const scorer = new Scorer(run, tokenizer, config);
+  const report: DeviceReport = { device, reason, adapter: adapterName, model: scorer.model, threshold: config.threshold, loadMs: performance.now() - started, canaryMaxDiff };
+  return { scorer, config, report };
+}
+
+function toCached(key: string, r: ScoredDocument): CachedScores {
+  return { key, scores: r.scores, flagged: r.flagged, passages: r.passages, model: r.model, storedAt: Date.now() };
+}
+
+const api = {
+  /** Loads the model on the preferred device (once per worker) and reports what it chose and why. */
+  async init(preference: DevicePreference): Promise<DeviceReport> {
+    engine ??= createEngine(preference);
+    return (await engine).report;
+  },
+
+  /**
+   * Reads, scores and caches every document of the given files. Results arrive in batches through
+   * `onRows`; a failed document is a row with its error, and the scan goes on. To cancel, the page
+   * terminates this worker (WASM inference cannot be interrupted mid-call).
+   */
+  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: ScanRow[]) => void): Promise<ScanSummary> {
+    if (!engine) throw new Error('init() must be called before scan()');
+    const { scorer } = await engine;
+    const store = await (cache ??= ScoreCache.open());
+    const batchSize = options.batchSize ?? 128;
+    const started = performance.now();
+    const summary: ScanSummary = { documents: 0, scored: 0, failed: 0, cached: 0, ms: 0, times: scorer.times };
+    const bytesTotal = files.reduce((a, f) => a + f.size, 0);
+    let bytesBefore = 0;
+    let lastProgress = 0;
+
+    for (const [fileIndex, file] of files.entries()) {
+      let bytesRead = 0;
+      const report = (force = false) => {
+        const now = performance.now();
+        if (!force && now - lastProgress < 100) return;
+        lastProgress = now;
+        onProgress({ file: file.name, fileIndex, files: files.length, documents: summary.documents, bytesRead: bytesBefore + bytesRead, bytesTotal });
+      };
+      let batch: ({ doc: InputDocument } | { failure: FailedDocument })[] = [];
+      const flush = async () => {
+        const docs = batch.flatMap((r) => ('doc' in r ? [r.doc] : []));
+        const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
+        const hits = await store.getMany(keys);
+        const misses = docs.filter((_, i) => !hits[i]);
+        const fresh = await scorer.scoreDocuments(misses);
+        const freshByDoc = new Map(misses.map((d, i) => [d, fresh[i]!]));
+        await store.putMany(misses.flatMap((d) => {
+          const r = freshByDoc.get(d)!;
+          return 'error' in r ? [] : [toCached(keys[docs.indexOf(d)]!, r)];
+        }));
+        let k = 0;
+        const rows: ScanRow[] = batch.map((r): ScanRow => {
+          if ('failure' in r) return r.failure;
+          const doc = r.doc; const i = k++;
+          const hit = hits[i];
+          const { id, source, line, text } = doc;
+          if (hit) return { id, source, line, scores: hit.scores, flagged: hit.flagged, passages: hit.passages, model: hit.model, text, cached: true };
+          return { ...freshByDoc.get(doc)!, text, cached: false };
+        });
+        for (const row of rows) {
+          summary.documents++;
+          if ('error' in row) summary.failed++; else { summary.scored++; if (row.cached) summary.cached++; }
+        }
+        onRows(rows);
+        batch = [];
+        report(true);
+      };
+      for await (const record of readDocuments(file, { ...options, onBytes: (n) => { bytesRead = n; report(); } })) {
+        batch.push(record.doc ? { doc: record.doc } : { failure: record.failure! });
+        if (batch.length >= batchSize) await flush();
+      }
+      await flush();
+      bytesBefore += file.size;
+    }
+    summary.ms = performance.now() - started;
+    return summary;
+  },
+
+  async cacheSize(): Promise<number> {
+    return (await (cache ??= ScoreCache.open())).count();
+  },
+
+  async clearCache(): Promise<void> {
+    await (await (cache ??= ScoreCache.open())).clear();
+  },
+
+  /** Raw passage scores for a text, for the device-equivalence check (no cache). */
+  async scoreText(text: string): Promise<Float32Array> {
+    if (!engine) throw new Error('init() must be called first');
+    const { scorer } = await engine;
+    const [passages] = await scorer.scorePassages([text]);
+    const out = new Float32Array(passages!.flatMap((p) => Object.values(p.scores)));
+    return transfer(out, [out.buffer]);
+  },
+};
+
+export type ScannerApi = typeof api;
+expose(api);
