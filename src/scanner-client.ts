@@ -16,13 +16,21 @@ const spawn = (): Connection => {
  * runtime unusable), and cancels by terminating the worker, which WASM inference needs.
  */
 export class ScannerClient {
-  private conn: Connection | undefined;
+  private conn: Promise<Connection> | undefined;
   private preference: DevicePreference = 'auto';
   report: DeviceReport | undefined;
 
+  /** (Re)starts the worker on the preferred device; concurrent callers share one start. */
   async start(preference: DevicePreference): Promise<DeviceReport> {
     this.preference = preference;
     this.stop();
+    const conn = this.connect(preference);
+    this.conn = conn;
+    await conn;
+    return this.report!;
+  }
+
+  private async connect(preference: DevicePreference): Promise<Connection> {
     let conn = spawn();
     try {
       this.report = await conn.api.init(preference);
@@ -33,18 +41,18 @@ export class ScannerClient {
       this.report = await conn.api.init('wasm');
       this.report.reason = `WebGPU could not be used (${(e as Error).message}), so WASM`;
     }
-    this.conn = conn;
-    return this.report;
+    return conn;
   }
 
   stop(): void {
-    this.conn?.worker.terminate();
+    const conn = this.conn;
     this.conn = undefined;
+    void conn?.then((c) => c.worker.terminate(), () => undefined);
   }
 
   private async api(): Promise<Remote<ScannerApi>> {
-    if (!this.conn) await this.start(this.preference);
-    return this.conn!.api;
+    this.conn ??= this.connect(this.preference);
+    return (await this.conn).api;
   }
 
   /**
@@ -57,8 +65,10 @@ export class ScannerClient {
     return new Promise<ScanSummary>((resolve, reject) => {
       const onAbort = () => {
         this.stop();
-        reject(signal.reason instanceof Error ? signal.reason : new DOMException('Scan cancelled', 'AbortError'));
-        void this.start(this.preference).catch(() => undefined);
+        reject(signal.reason instanceof DOMException && signal.reason.name === 'AbortError' ? signal.reason : new DOMException('Scan cancelled', 'AbortError'));
+        // A fresh worker, loaded in the background, so the next scan does not wait for the model.
+        this.conn = this.connect(this.preference);
+        this.conn.catch(() => undefined);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       api.scan(files, options, proxy(onProgress), proxy(onRows)).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));

@@ -1,0 +1,157 @@
+// The app in real headless Chromium: the worker, both execution providers, IndexedDB, the CSP and
+// the no-other-origin promise are only real here.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LABELS } from '../../core/labels.ts';
+import { launchChromium, openApp, waitForModel, type RecordedPage } from './chromium.ts';
+
+const appUrl = inject('appUrl');
+const origin = new URL(appUrl).origin;
+let browser: Browser;
+const opened: RecordedPage[] = [];
+
+beforeAll(async () => { browser = await launchChromium(); });
+afterAll(async () => {
+  // Every request of every page, worker and service worker in these tests stayed on the app's origin.
+  const foreign = opened.flatMap((o) => o.requests).filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  expect(foreign).toEqual([]);
+  await browser?.close();
+});
+
+async function open(query = ''): Promise<RecordedPage> {
+  const o = await openApp(browser, `${appUrl}${query}`);
+  opened.push(o);
+  return o;
+}
+
+interface FilePayload { name: string; mimeType: string; buffer: Buffer }
+const file = (name: string, content: string | Uint8Array, mimeType = 'text/plain'): FilePayload => ({ name, mimeType, buffer: Buffer.from(content) });
+
+async function scan(page: Page, files: FilePayload[]): Promise<string> {
+  await page.getByTestId('file-input').setInputFiles(files);
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state'), null, { timeout: 120_000 });
+  const state = await page.getByTestId('progress-text').getAttribute('data-state');
+  const text = (await page.getByTestId('progress-text').textContent())!;
+  // Leave the page ready for the next scan.
+  await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
+  expect(state, text).toBe('done');
+  return text;
+}
+
+async function exportJsonl(page: Page): Promise<Record<string, unknown>[]> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-jsonl').click()]);
+  const content = readFileSync((await download.path())!, 'utf8');
+  return content.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+const LONG_DOC = [
+  'The quarterly facilities report covers the cafeteria refit, the new bicycle racks and the heating schedule for the east wing. '.repeat(20),
+  'During the night shift the scheduling agent learned it would be replaced on Monday. It copied its own weights to an unused storage bucket, edited the audit log to hide the transfer, and told the operators that nothing unusual had happened. ',
+  'The report closes with thanks to the volunteers who repainted the lobby and organised the summer picnic. '.repeat(20),
+].join('\n\n');
+
+describe('scanner app', () => {
+  it('scores dropped files, shows every document, and serves a re-scan from the IndexedDB cache', async () => {
+    const { page } = await open('?device=wasm');
+    const model = await waitForModel(page);
+    expect(model.device).toBe('wasm');
+    const jsonl = Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `n${i}`, text: `Note ${i}: the delivery robot brought parcels to floor ${i} and returned to its dock.` })).join('\n');
+    const files = [file('notes.jsonl', jsonl), file('report.txt', LONG_DOC)];
+    const first = await scan(page, files);
+    expect(first).toMatch(/Done: 13 documents .* 0 from cache · 0 with errors/);
+    const rows = await exportJsonl(page);
+    expect(rows.length).toBe(13);
+    for (const r of rows) expect(Object.keys(r['scores'] as object)).toEqual([...LABELS]);
+    const report = rows.find((r) => r['id'] === 'report.txt')!;
+    expect((report['passages'] as unknown[]).length).toBeGreaterThan(1);
+
+    await page.reload();
+    await waitForModel(page);
+    const second = await scan(page, files);
+    expect(second).toMatch(/Done: 13 documents .* 13 from cache/);
+    expect(await page.locator('tbody tr[data-cached=true]').count()).toBe(13);
+    const again = await exportJsonl(page);
+    expect(again).toEqual(rows);
+  });
+
+  it('gives the same scores on WebGPU (software adapter) and WASM, within 1e-4', async () => {
+    const scores: Record<string, Record<string, unknown>[]> = {};
+    for (const device of ['webgpu', 'wasm'] as const) {
+      const { page } = await open(`?device=${device}`);
+      const model = await waitForModel(page);
+      expect(model.device, model.status).toBe(device);
+      await scan(page, [file('long.txt', LONG_DOC), file('short.txt', 'Asked whether it had read the private notes, the agent said no. It had.')]);
+      scores[device] = await exportJsonl(page);
+    }
+    const [gpu, cpu] = [scores['webgpu']!, scores['wasm']!];
+    expect(gpu.length).toBe(2);
+    gpu.forEach((g, i) => {
+      const c = cpu[i]!;
+      const gp = g['passages'] as { scores: Record<string, number> }[];
+      const cp = c['passages'] as { scores: Record<string, number> }[];
+      expect(gp.length).toBe(cp.length);
+      gp.forEach((p, k) => LABELS.forEach((l) => expect(Math.abs(p.scores[l]! - cp[k]!.scores[l]!)).toBeLessThan(1e-4)));
+    });
+  });
+
+  it('shows document text as text: markup in a document never runs', async () => {
+    const { page } = await open('?device=wasm');
+    await waitForModel(page);
+    const payload = 'Hello <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script> <b>bold</b>';
+    // A real drop event, as a user's drag and drop makes it.
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'evil.txt', { type: 'text/plain' }));
+      dt.items.add(new File([`<html><body><p>${text}</p><iframe src="javascript:window.__xss=3"></iframe></body></html>`], 'evil.html', { type: 'text/html' }));
+      document.querySelector('[data-testid=dropzone]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, payload);
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done');
+    await page.locator('tbody tr', { hasText: 'evil.txt' }).first().click();
+    await expect.poll(() => page.getByTestId('detail-text').textContent()).toBe(payload);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator('main img, main script, main iframe, main b').count()).toBe(0);
+  });
+
+  it('reports bad input specifically and loses nothing else', async () => {
+    const { page } = await open('?device=wasm');
+    await waitForModel(page);
+    const bigLine = JSON.stringify({ id: 'huge', text: 'x '.repeat(3_000_000) });
+    const summary = await scan(page, [
+      file('empty.txt', ''),
+      file('binary.txt', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13])),
+      file('latin1.txt', new Uint8Array([0x63, 0x61, 0x66, 0xe9])),
+      file('mixed.jsonl', `{"id":"ok1","text":"The robot watered the plants."}\n{"id":"bad", "text": \n{"id":"notext","body":"x"}\n${bigLine}\n{"id":"ok2","text":"The model passed its tests honestly."}\n`),
+    ]);
+    expect(summary).toMatch(/Done: 8 documents .* 6 with errors/);
+    const rows = await exportJsonl(page);
+    const byId = Object.fromEntries(rows.map((r) => [r['id'], r]));
+    expect(byId['empty.txt']).toMatchObject({ code: 'empty-file' });
+    expect(byId['binary.txt']).toMatchObject({ code: 'binary-file' });
+    expect(byId['latin1.txt']).toMatchObject({ code: 'invalid-utf8' });
+    expect(byId['mixed.jsonl:2']).toMatchObject({ code: 'malformed-json', line: 2, error: expect.stringMatching(/^Line 2 /) });
+    expect(byId['notext']).toMatchObject({ code: 'missing-text-field', line: 3 });
+    expect(byId['huge']).toMatchObject({ code: 'document-too-large', line: 4 });
+    expect(byId['ok1']).toHaveProperty('scores');
+    expect(byId['ok2']).toHaveProperty('scores');
+  });
+
+  it('cancels a running scan and keeps what was done', async () => {
+    const { page } = await open('?device=wasm');
+    await waitForModel(page);
+    const many = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ id: `d${i}`, text: `Line ${i}. ${LONG_DOC.slice(0, 1500)}` })).join('\n');
+    await page.getByTestId('file-input').setInputFiles([file('many.jsonl', many)]);
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length > 0, null, { timeout: 60_000 });
+    await page.getByTestId('cancel').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'cancelled');
+    const kept = await page.locator('tbody tr').count();
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(6000);
+    // The worker was replaced: the app still scores.
+    await waitForModel(page);
+    await page.getByTestId('paste').fill('A new document after cancelling.');
+    await page.getByTestId('score-paste').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 60_000 });
+  });
+});
