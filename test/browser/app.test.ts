@@ -132,7 +132,7 @@ describe('scanner app', () => {
     expect(byId['latin1.txt']).toMatchObject({ code: 'invalid-utf8' });
     expect(byId['mixed.jsonl:2']).toMatchObject({ code: 'malformed-json', line: 2, error: expect.stringMatching(/^Line 2 /) });
     expect(byId['notext']).toMatchObject({ code: 'missing-text-field', line: 3 });
-    expect(byId['huge']).toMatchObject({ code: 'document-too-large', line: 4 });
+    expect(byId['mixed.jsonl:4']).toMatchObject({ code: 'document-too-large', line: 4 });
     expect(byId['ok1']).toHaveProperty('scores');
     expect(byId['ok2']).toHaveProperty('scores');
   });
