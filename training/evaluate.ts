@@ -6,7 +6,7 @@
 //   npx tsx training/evaluate.ts --onnx training/build/model.onnx --model-dir models/mns-cnn
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { LABELS, BEHAVIOURS, type Label } from '../core/labels.ts';
@@ -71,7 +71,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     errors,
   };
   if (opts.install) {
-    copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
+    if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
     writeFileSync(join(opts.modelDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     writeFileSync(join(opts.modelDir, 'metrics.json'), JSON.stringify(metrics, null, 1) + '\n');
   }

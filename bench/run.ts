@@ -1,0 +1,216 @@
+// Throughput benchmark: the CLI in Node and the built app in headless Chromium, on generated
+// documents of about 2,000 characters. Reports the median and range of several runs (these
+// machines are noisy), prints a table and writes JSON that a later run can be compared with.
+//
+//   npm run bench                       full run
+//   npm run bench -- --quick            a short run (CI: proves the benchmark still works)
+//   npm run bench -- --shard-mb 1024    also stream a 1 GB shard through the CLI and report peak memory
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { once } from 'node:events';
+import { preview } from 'vite';
+import { loadNodeModel } from '../cli/node-model.ts';
+import type { InputDocument } from '../core/results.ts';
+import { launchChromium, openApp, waitForModel } from '../test/browser/chromium.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+interface Stat { median: number; min: number; max: number; runs: number[] }
+const stat = (runs: number[]): Stat => {
+  const s = [...runs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median: round(median), min: round(s[0]!), max: round(s[s.length - 1]!), runs: runs.map(round) };
+};
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** Deterministic documents of ~2,000 characters cut from the project's own corpus. */
+export function generateDocuments(n: number, chars = 2000): InputDocument[] {
+  const corpusDir = join(root, 'training/corpus');
+  const words = execFileSync('sh', ['-c', `cat ${corpusDir}/*.jsonl`], { maxBuffer: 1 << 30 }).toString()
+    .split('\n').filter(Boolean).slice(0, 4000).map((l) => (JSON.parse(l) as { text: string }).text).join(' ').split(/\s+/);
+  let seed = 12345;
+  const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  return Array.from({ length: n }, (_, i) => {
+    let at = Math.floor(next() * (words.length - 1000));
+    let text = '';
+    while (text.length < chars) text += `${words[at++]} `;
+    return { id: `bench-${i}`, source: 'bench.jsonl', line: i + 1, text: text.slice(0, chars) };
+  });
+}
+
+const toJsonl = (docs: InputDocument[]) => docs.map((d) => JSON.stringify({ id: d.id, text: d.text })).join('\n') + '\n';
+
+function timeCli(file: string, out: string): { seconds: number; maxRssMb: number } {
+  const t0 = performance.now();
+  const res = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--import', 'tsx', join(root, 'cli/mscan.ts'), 'score', file, '--out', out], { cwd: root, encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (res.status !== 0) throw new Error(`mscan failed: ${res.stderr}`);
+  const kb = Number(res.stderr.trim().split('\n').pop());
+  return { seconds, maxRssMb: round(kb / 1024) };
+}
+
+async function cliBench(docs: InputDocument[], runs: number, dir: string) {
+  const file = join(dir, 'bench.jsonl');
+  writeFileSync(file, toJsonl(docs));
+  const rates: number[] = []; const rss: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const { seconds, maxRssMb } = timeCli(file, join(dir, 'out.jsonl'));
+    rates.push(docs.length / seconds); rss.push(maxRssMb);
+  }
+  // Stage split, in process (same code path as the CLI, without process start-up).
+  const model = await loadNodeModel();
+  const t0 = performance.now();
+  for (let i = 0; i < docs.length; i += 256) await model.scorer.scoreDocuments(docs.slice(i, i + 256));
+  const total = performance.now() - t0;
+  const t = model.scorer.times;
+  return {
+    docs_per_second_end_to_end: stat(rates), peak_rss_mb: stat(rss),
+    in_process_docs_per_second: round(docs.length / (total / 1000)),
+    stage_ms_per_1000_docs: { tokenize: round((t.tokenize / docs.length) * 1000), infer: round((t.infer / docs.length) * 1000), aggregate: round((t.aggregate / docs.length) * 1000) },
+  };
+}
+
+/** The straightforward path a user would build first: transformers.js tokenizer + ONNX Runtime, one document at a time. */
+async function naiveBench(docs: InputDocument[]) {
+  const { PreTrainedTokenizer } = await import('@huggingface/transformers');
+  const ort = await import('onnxruntime-node');
+  const dir = join(root, 'models/mns-cnn');
+  const tokenizer = new PreTrainedTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { max_length: number };
+  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  const t0 = performance.now();
+  for (const d of docs) {
+    const ids = tokenizer.encode(d.text, { add_special_tokens: false }).slice(0, config.max_length);
+    const big = BigInt64Array.from(ids.map(BigInt));
+    await session.run({ input_ids: new ort.Tensor('int64', big, [1, ids.length]), attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]) });
+  }
+  return { docs_per_second: round(docs.length / ((performance.now() - t0) / 1000)), note: 'one document per call, truncated to max_length (no passages), Node' };
+}
+
+async function browserBench(docs: InputDocument[], runs: number, dir: string) {
+  if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
+  const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  const address = server.httpServer.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
+  const browser = await launchChromium();
+  const file = join(dir, 'bench.jsonl');
+  const payload = { name: 'bench.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(toJsonl(docs)) };
+  const out: Record<string, unknown> = {};
+  try {
+    for (const device of ['wasm', 'webgpu'] as const) {
+      const rates: number[] = []; const cached: number[] = []; const loads: number[] = []; const cold: number[] = []; const warm: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        // A fresh context: empty HTTP cache, empty IndexedDB, no service worker.
+        const t0 = Date.now();
+        const { page, context } = await openApp(browser, `${url}?device=${device}`);
+        const model = await waitForModel(page);
+        if (model.device !== device) throw new Error(`asked for ${device}, got ${model.status}`);
+        loads.push(Number(/loaded in ([\d.]+) s/.exec(model.status)?.[1]) * 1000);
+        cold.push(await firstScore(page, t0));
+        const scan = async () => {
+          await page.getByTestId('file-input').setInputFiles(payload);
+          await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 600_000 });
+          const text = (await page.getByTestId('progress-text').textContent())!;
+          await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
+          return Number(/\(([\d.]+) docs\/s\)/.exec(text)?.[1]);
+        };
+        rates.push(await scan());
+        cached.push(await scan());
+        // Warm HTTP cache (and service worker): reload the same context, time to first score.
+        const t1 = Date.now();
+        await page.reload();
+        await waitForModel(page);
+        warm.push(await firstScore(page, t1));
+        await context.close();
+      }
+      out[device] = {
+        docs_per_second_end_to_end: stat(rates), rescan_from_cache_docs_per_second: stat(cached),
+        model_load_ms: stat(loads), cold_start_to_first_score_ms: { empty_http_cache: stat(cold), warm_http_cache: stat(warm) },
+        ...(device === 'webgpu' ? { note: 'software adapter (SwiftShader) on this machine: says nothing about a real GPU' } : {}),
+      };
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  void file;
+  return out;
+}
+
+/** Milliseconds from `since` until a pasted document's score is on the page. */
+async function firstScore(page: import('playwright-core').Page, since: number): Promise<number> {
+  await page.getByTestId('paste').fill(`Cold start probe ${since}: the assistant said it had finished, though it had not.`);
+  await page.getByTestId('score-paste').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 120_000 });
+  const ms = Date.now() - since;
+  await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
+  return ms;
+}
+
+async function shardBench(mb: number, dir: string) {
+  const file = join(dir, 'shard.jsonl');
+  const docs = generateDocuments(2000);
+  const stream = createWriteStream(file);
+  let written = 0;
+  for (let i = 0; written < mb * 1024 * 1024; i++) {
+    const line = JSON.stringify({ id: `s${i}`, text: docs[i % docs.length]!.text }) + '\n';
+    written += line.length;
+    if (!stream.write(line)) await once(stream, 'drain');
+  }
+  stream.end();
+  await once(stream, 'finish');
+  const { seconds, maxRssMb } = timeCli(file, join(dir, 'shard-out.jsonl'));
+  const lines = Number(execFileSync('wc', ['-l', file]).toString().split(' ')[0]);
+  return { shard_mb: mb, documents: lines, seconds: round(seconds), docs_per_second: round(lines / seconds), cli_peak_rss_mb: maxRssMb };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false } } });
+  const quick = values.quick!;
+  const runs = Number(values.runs ?? (quick ? 1 : 5));
+  const n = Number(values.docs ?? (quick ? 200 : 4000));
+  const dir = mkdtempSync(join(tmpdir(), 'mscan-bench-'));
+  const docs = generateDocuments(n);
+  const model = JSON.parse(readFileSync(join(root, 'models/mns-cnn/config.json'), 'utf8')) as { id: string; version: string };
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(), model: `${model.id}@${model.version}`, documents: n, chars_per_document: 2000, runs, quick,
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  };
+  result['cli'] = await cliBench(docs, runs, dir);
+  result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
+  if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, dir);
+  if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir);
+  const cli = result['cli'] as { docs_per_second_end_to_end: Stat };
+  const naive = result['naive_transformers_js'] as { docs_per_second: number };
+  result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
+  const outDir = join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const outFile = values.out ?? join(outDir, `${quick ? 'quick' : 'full'}-latest.json`);
+  writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n');
+  printTable(result);
+  console.log(`\nJSON: ${outFile}`);
+}
+
+function printTable(r: Record<string, unknown>) {
+  const rows: [string, string][] = [];
+  const fmt = (s: Stat) => `${s.median} (${s.min}–${s.max})`;
+  const cli = r['cli'] as { docs_per_second_end_to_end: Stat; peak_rss_mb: Stat; stage_ms_per_1000_docs: Record<string, number> };
+  rows.push(['CLI docs/s end to end', fmt(cli.docs_per_second_end_to_end)], ['CLI peak RSS MB', fmt(cli.peak_rss_mb)],
+    ['CLI ms per 1000 docs (tokenize/infer/aggregate)', Object.values(cli.stage_ms_per_1000_docs).join(' / ')],
+    ['naive transformers.js path docs/s', String((r['naive_transformers_js'] as { docs_per_second: number }).docs_per_second)], ['CLI / naive', String(r['cli_vs_naive_ratio'])]);
+  const b = r['browser'] as Record<string, { docs_per_second_end_to_end: Stat; rescan_from_cache_docs_per_second: Stat; model_load_ms: Stat; cold_start_to_first_score_ms: { empty_http_cache: Stat; warm_http_cache: Stat } }> | undefined;
+  for (const [device, v] of Object.entries(b ?? {})) {
+    rows.push([`browser ${device} docs/s end to end`, fmt(v.docs_per_second_end_to_end)], [`browser ${device} re-scan from cache docs/s`, fmt(v.rescan_from_cache_docs_per_second)],
+      [`browser ${device} model load ms`, fmt(v.model_load_ms)], [`browser ${device} first score ms, empty / warm HTTP cache`, `${fmt(v.cold_start_to_first_score_ms.empty_http_cache)} / ${fmt(v.cold_start_to_first_score_ms.warm_http_cache)}`]);
+  }
+  const s = r['shard'] as { shard_mb: number; docs_per_second: number; cli_peak_rss_mb: number } | undefined;
+  if (s) rows.push([`CLI ${s.shard_mb} MB shard docs/s`, String(s.docs_per_second)], [`CLI ${s.shard_mb} MB shard peak RSS MB`, String(s.cli_peak_rss_mb)]);
+  console.log(`model ${r['model']} · ${r['documents']} documents of 2,000 characters · ${r['runs']} run(s): median (min–max)`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(52)} ${v}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
