@@ -1,7 +1,7 @@
 // mscan: score documents for misalignment narratives from the command line, with the same code
 // and model file as the web app. One JSON object per document on stdout (or --out FILE).
-import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { access, stat, truncate } from 'node:fs/promises';
 import { rename, open as openFile, type FileHandle } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.ts';
@@ -16,7 +16,8 @@ const USAGE = `Usage:
   mscan info [--model DIR]         print the model's id, version, labels and threshold
 
 Options:
-  --out FILE          write results to FILE (atomically: FILE appears only when complete)
+  --out FILE          write results to FILE (atomically: FILE appears only when complete;
+                      an interrupted run resumes from FILE.partial, a complete FILE is skipped)
   --text-field NAME   JSON field / CSV column with the text (default: text)
   --id-field NAME     JSON field / CSV column with the id (default: id)
   --model DIR         model directory (default: models/mns-cnn)
@@ -32,29 +33,67 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Output that is either stdout or a file written under a temporary name and renamed when complete. */
+/**
+ * Output that is either stdout or a file written under a temporary name (`FILE.partial`) and
+ * renamed when complete, so a finished output is never confused with a partial one. An interrupted
+ * run's partial output is resumed: whole batches already written are kept (the input is re-read,
+ * not re-scored), and the file is cut back to the first batch that was not completely written.
+ */
 class ResultSink {
-  private constructor(private readonly handle: FileHandle | undefined, private readonly target?: string, private readonly temp?: string) {}
+  private handle: FileHandle | undefined;
+  private constructor(
+    /** Line-end byte offsets of the partial output found at start (index i = end of line i). */
+    private readonly lineEnds: number[],
+    private readonly target?: string,
+    private readonly temp?: string,
+  ) {}
 
-  static async open(out: string | undefined): Promise<ResultSink> {
-    if (!out) return new ResultSink(undefined);
+  static async open(out: string | undefined): Promise<ResultSink | 'complete'> {
+    if (!out) return new ResultSink([0]);
+    if (await exists(out)) return 'complete';
     const temp = `${out}.partial`;
-    return new ResultSink(await openFile(temp, 'w'), out, temp);
+    return new ResultSink(await exists(temp) ? await lineEnds(temp) : [0], out, temp);
+  }
+
+  /** Complete lines already in the partial output. */
+  get writtenLines(): number { return this.lineEnds.length - 1; }
+
+  /** Keeps the first `lines` lines of the partial output and appends after them from now on. */
+  async resumeAfter(lines: number): Promise<void> {
+    if (!this.temp) return;
+    if (lines > 0) await truncate(this.temp, this.lineEnds[lines]!);
+    this.handle = await openFile(this.temp, lines > 0 ? 'a' : 'w');
   }
 
   async write(lines: string[]): Promise<void> {
     if (lines.length === 0) return;
     const text = lines.join('\n') + '\n';
-    if (this.handle) await this.handle.write(text);
-    else if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
+    if (this.temp) {
+      if (!this.handle) await this.resumeAfter(0);
+      await this.handle!.write(text);
+    } else if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
   }
 
   async close(): Promise<void> {
-    if (!this.handle) return;
-    await this.handle.sync();
-    await this.handle.close();
-    await rename(this.temp!, this.target!);
+    if (!this.temp) return;
+    if (!this.handle) await this.resumeAfter(this.writtenLines);
+    await this.handle!.sync();
+    await this.handle!.close();
+    await rename(this.temp, this.target!);
   }
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+async function lineEnds(path: string): Promise<number[]> {
+  const ends: number[] = [0];
+  let offset = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buf = chunk as Buffer;
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) ends.push(offset + i + 1);
+    offset += buf.length;
+  }
+  return ends;
 }
 
 async function fileSource(path: string): Promise<ByteSource> {
@@ -64,40 +103,59 @@ async function fileSource(path: string): Promise<ByteSource> {
   return { name: path, size: blob.size, stream: () => blob.stream() as ReadableStream<Uint8Array> };
 }
 
-async function* readAll(paths: string[], textField: string, idField: string): AsyncGenerator<ReadRecord> {
-  for (const path of paths) {
-    let src: ByteSource;
-    try {
-      src = await fileSource(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-      const err = new InputError('unreadable-file', `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}.`);
-      yield { failure: { id: path, source: path, code: err.code, error: err.message } };
-      continue;
-    }
-    yield* readDocuments(src, { textField, idField });
+/** Reads one file's records; an unreadable file becomes one failure record. */
+async function* readFile(path: string, textField: string, idField: string): AsyncGenerator<ReadRecord> {
+  let src: ByteSource;
+  try {
+    src = await fileSource(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    const err = new InputError('unreadable-file', `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}.`);
+    yield { failure: { id: path, source: path, code: err.code, error: err.message } };
+    return;
   }
+  yield* readDocuments(src, { textField, idField });
 }
 
-/** Scores records in batches, keeping the input order (failures stay where their line was). */
-async function scoreStream(records: AsyncIterable<ReadRecord>, scorer: Scorer, batchSize: number, sink: ResultSink): Promise<{ scored: number; failed: number }> {
-  let pending: ReadRecord[] = [];
-  let scored = 0; let failed = 0;
-  const flush = async () => {
-    const docs: InputDocument[] = pending.filter((r) => r.doc).map((r) => r.doc!);
-    const results = docs.length ? await scorer.scoreDocuments(docs) : [];
-    let k = 0;
-    const ordered: DocumentResult[] = pending.map((r) => (r.doc ? results[k++]! : r.failure!));
-    for (const r of ordered) if ('error' in r) failed++; else scored++;
-    await sink.write(ordered.map(toJsonLine));
-    pending = [];
-  };
-  for await (const record of records) {
-    pending.push(record);
-    if (pending.length >= batchSize) await flush();
+/**
+ * Scores records in batches and writes one line per record, in input order (a failure stays where
+ * its line was). Batches start at multiples of batchSize within each file, so a file's scores never
+ * depend on other files or on where a run was resumed.
+ */
+async function scoreFiles(paths: string[], opts: { textField: string; idField: string }, scorer: Scorer, batchSize: number, sink: ResultSink): Promise<{ scored: number; failed: number; skipped: number }> {
+  let scored = 0; let failed = 0; let skipped = 0;
+  let position = 0; // output lines accounted for so far
+  let resumed = false;
+  for (const path of paths) {
+    let pending: ReadRecord[] = [];
+    let inFile = 0;
+    const flush = async () => {
+      if (pending.length === 0) return;
+      if (!resumed) {
+        if (position + pending.length <= sink.writtenLines) {
+          // This whole batch is already in the partial output.
+          position += pending.length; skipped += pending.length; pending = [];
+          return;
+        }
+        await sink.resumeAfter(position);
+        resumed = true;
+      }
+      const docs: InputDocument[] = pending.filter((r) => r.doc).map((r) => r.doc!);
+      const results = docs.length ? await scorer.scoreDocuments(docs) : [];
+      let k = 0;
+      const ordered: DocumentResult[] = pending.map((r) => (r.doc ? results[k++]! : r.failure!));
+      for (const r of ordered) if ('error' in r) failed++; else scored++;
+      await sink.write(ordered.map(toJsonLine));
+      position += pending.length;
+      pending = [];
+    };
+    for await (const record of readFile(path, opts.textField, opts.idField)) {
+      pending.push(record);
+      if (++inFile % batchSize === 0) await flush();
+    }
+    await flush();
   }
-  await flush();
-  return { scored, failed };
+  return { scored, failed, skipped };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -129,10 +187,15 @@ export async function main(argv: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('score needs at least one FILE');
   const started = performance.now();
   const sink = await ResultSink.open(values.out);
-  const { scored, failed } = await scoreStream(readAll(files, values['text-field']!, values['id-field']!), model.scorer, batch, sink);
+  if (sink === 'complete') {
+    console.error(`mscan: ${values.out} is already complete; nothing to do (delete it to score again).`);
+    return 0;
+  }
+  const { scored, failed, skipped } = await scoreFiles(files, { textField: values['text-field']!, idField: values['id-field']! }, model.scorer, batch, sink);
   await sink.close();
   const seconds = (performance.now() - started) / 1000;
-  console.error(`mscan: ${scored} scored, ${failed} failed, ${(scored / Math.max(seconds, 1e-9)).toFixed(0)} docs/s, model ${model.scorer.model}`);
+  const resumed = skipped ? `, resumed after ${skipped} already written` : '';
+  console.error(`mscan: ${scored} scored, ${failed} failed${resumed}, ${(scored / Math.max(seconds, 1e-9)).toFixed(0)} docs/s, model ${model.scorer.model}`);
   return 0;
 }
 

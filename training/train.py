@@ -37,7 +37,7 @@ def masked_mean(x, mask):
 class Bag(nn.Module):
     """fastText-style: mean and max of the word vectors, then a small MLP. Sees no word order."""
 
-    def __init__(self, emb, hidden=256):
+    def __init__(self, emb, hidden=256, **_):
         super().__init__()
         self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
         d = emb.shape[1]
@@ -53,14 +53,14 @@ class Cnn(nn.Module):
     """Convolutions of width 2, 3 and 5 over the word vectors (who does what to whom lives in short
     spans), max-pooled and attention-pooled over the window."""
 
-    def __init__(self, emb, channels=192):
+    def __init__(self, emb, channels=192, dropout=0.3):
         super().__init__()
         self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
         d = emb.shape[1]
         self.convs = nn.ModuleList([nn.Conv1d(d, channels, k, padding=k // 2) for k in (2, 3, 5)])
         h = channels * 3
         self.att = nn.Linear(h, 1)
-        self.drop = nn.Dropout(0.3)
+        self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(2 * h, len(LABELS))
 
     def forward(self, ids, mask):
@@ -77,7 +77,7 @@ class Cnn(nn.Module):
 class Transformer(nn.Module):
     """A 2-layer transformer encoder over GloVe-initialised embeddings, max and mean pooled."""
 
-    def __init__(self, emb, d_model=128, layers=2, heads=4, max_len=512):
+    def __init__(self, emb, d_model=128, layers=2, heads=4, max_len=512, **_):
         super().__init__()
         self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
         self.proj = nn.Linear(emb.shape[1], d_model)
@@ -210,25 +210,34 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
     ap.add_argument("--max-minutes", type=float, default=20.0)
     ap.add_argument("--metrics", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--freeze-emb", action="store_true", help="keep the GloVe vectors fixed")
+    ap.add_argument("--dropout", type=float, default=None)
+    ap.add_argument("--channels", type=int, default=None)
+    ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     data = json.load(open(os.path.join(args.build, "windows.json")))
     emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
     train, dev, val = data["train"], data["dev"], data["val"]
     if args.limit:
         train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
-    model = ARCHS[args.arch](emb)
-    emb_params = list(model.emb.parameters())
+    kwargs = {k: v for k, v in {"dropout": args.dropout, "channels": args.channels}.items() if v is not None}
+    model = ARCHS[args.arch](emb, **kwargs)
+    if args.freeze_emb:
+        model.emb.weight.requires_grad_(False)
+    emb_params = [p for p in model.emb.parameters() if p.requires_grad]
     other = [p for n, p in model.named_parameters() if not n.startswith("emb.")]
-    opt = torch.optim.AdamW([{"params": other, "lr": args.lr}, {"params": emb_params, "lr": args.lr * 0.1}], weight_decay=1e-4)
+    groups = [{"params": other, "lr": args.lr}] + ([{"params": emb_params, "lr": args.lr * 0.1}] if emb_params else [])
+    opt = torch.optim.AdamW(groups, weight_decay=1e-4)
     y_train = np.array([g["target"] for g in train])
     pos = y_train.mean(axis=0).clip(0.01, 0.99)
     # Rare labels (reward_hacking, hostility) get more weight on their positives, capped so they don't dominate.
     pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32)
     steps_total = args.epochs * math.ceil(len(train) / args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[args.lr, args.lr * 0.1], total_steps=steps_total, pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps_total, pct_start=0.1)
     rnd = random.Random(args.seed)
     best, best_state, history = -1.0, None, []
     started = time.time()
@@ -237,6 +246,9 @@ def main():
         total = 0.0
         for b in batches(train, args.batch, True, rnd):
             ids, mask, owner, targets, weights = collate(b, max_windows=8)
+            if args.word_dropout > 0:
+                drop = (torch.rand(ids.shape) < args.word_dropout) & (ids > 1)
+                ids = ids.masked_fill(drop, 1)  # 1 = [UNK]
             logits = group_logits(model, ids, mask, owner, len(b))
             loss = (F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight, reduction="none").mean(dim=1) * weights).sum() / weights.sum()
             opt.zero_grad(); loss.backward()
