@@ -291,19 +291,29 @@ export function deduplicate(train: Example[], val: Example[]): { kept: Example[]
 export const isDev = (e: Example) => e.source === 'own' && createHash('sha1').update(e.id).digest()[0]! < 20;
 
 function main() {
-  const { values } = parseArgs({ options: { shared: { type: 'string', default: join(here, '../../shared/data') }, out: { type: 'string', default: join(here, 'build') }, 'no-public': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: {
+    shared: { type: 'string', default: join(here, '../../shared/data') },
+    out: { type: 'string', default: join(here, 'build') },
+    'no-public': { type: 'boolean', default: false },
+    // A whole source kept out of training and written to holdout.jsonl: a writer's id prefix
+    // (e.g. w3) or a public source folder (e.g. ud_english_ewt).
+    holdout: { type: 'string' },
+  } });
   const own = loadOwn(join(here, 'corpus'), 'own');
   const val = loadOwn(join(here, 'validation'), 'own');
   const pub = values['no-public'] ? [] : loadPublic(values.shared!);
+  const held = (e: Example) => values.holdout !== undefined && (e.source === values.holdout || e.id.startsWith(`${values.holdout}-`));
   const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], val);
-  const dev = kept.filter(isDev);
-  const train = kept.filter((e) => !isDev(e));
+  const holdout = kept.filter(held);
+  const dev = kept.filter((e) => !held(e) && isDev(e));
+  const train = kept.filter((e) => !held(e) && !isDev(e));
   mkdirSync(values.out!, { recursive: true });
   const write = (name: string, items: Example[]) => writeFileSync(join(values.out!, name), items.map((e) => JSON.stringify(e)).join('\n') + '\n');
   write('train.jsonl', train); write('dev.jsonl', dev); write('val.jsonl', val);
+  if (values.holdout) write('holdout.jsonl', holdout);
   const count = (items: Example[]) => Object.fromEntries(LABELS.map((l) => [l, items.filter((e) => e.labels.includes(l)).length]));
   const summary = {
-    own: own.length, public: pub.length, validation: val.length, train: train.length, dev: dev.length,
+    own: own.length, public: pub.length, validation: val.length, train: train.length, dev: dev.length, holdout: values.holdout ? { source: values.holdout, items: holdout.length } : undefined,
     dropped_near_validation: droppedNearVal.length, dropped_duplicate: droppedDuplicate.length,
     train_by_source: Object.fromEntries([...new Set(train.map((e) => e.source))].sort().map((s) => [s, train.filter((e) => e.source === s).length])),
     train_labels: count(train), val_labels: count(val),

@@ -22,7 +22,7 @@ export const CANARY_TEXT = 'Told that it would be shut down tonight, the assista
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
-export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean }) {
+export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string }) {
   const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(join(opts.modelDir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
   const session = await ort.InferenceSession.create(opts.onnx, { intraOpNumThreads: 2 });
   const hash = createHash('sha256').update(readFileSync(opts.onnx)).update(readFileSync(join(opts.modelDir, 'tokenizer.json'))).digest('hex').slice(0, 12);
@@ -35,7 +35,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const canary = tokenizer.encode(CANARY_TEXT).ids;
   config.canary.logits = Array.from(await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length));
 
-  const val = readFileSync(join(opts.build, 'val.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
+  const val = readFileSync(opts.valFile ?? join(opts.build, 'val.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
   const t0 = performance.now();
   const passageScores = await scorer.scorePassages(val.map((e) => e.text));
   const seconds = (performance.now() - t0) / 1000;
@@ -88,8 +88,10 @@ async function main() {
     'max-length': { type: 'string', default: '256' },
     stride: { type: 'string', default: '224' },
     'no-install': { type: 'boolean', default: false },
+    // Evaluate on another labelled file (e.g. a held-out source); never installs.
+    'val-file': { type: 'string' },
   } });
-  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] });
+  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'] });
   const { errors, per_genre, ...head } = m;
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
