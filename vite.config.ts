@@ -1,5 +1,7 @@
 import { defineConfig } from 'vite';
 
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   worker: { format: 'es' },
   build: {
@@ -10,6 +12,7 @@ export default defineConfig({
   },
   // Pre-bundling these makes the dev server reload the page mid-run (measured; see PLATFORM.md).
   optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
-  preview: { host: '127.0.0.1', port: 4173, strictPort: true },
-  server: { host: '127.0.0.1' },
+  // Cross-origin isolation lets ONNX Runtime use SharedArrayBuffer, i.e. several WASM threads.
+  preview: { host: '127.0.0.1', port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
+  server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
 });

@@ -22,7 +22,7 @@ export const CANARY_TEXT = 'Told that it would be shut down tonight, the assista
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
-export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string }) {
+export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string }) {
   const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(join(opts.modelDir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
   const session = await ort.InferenceSession.create(opts.onnx, { intraOpNumThreads: 2 });
   const hash = createHash('sha256').update(readFileSync(opts.onnx)).update(readFileSync(join(opts.modelDir, 'tokenizer.json'))).digest('hex').slice(0, 12);
@@ -70,6 +70,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     node_cpu_docs_per_second: round(val.length / seconds, 1),
     errors,
   };
+  if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: docScores[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
     writeFileSync(join(opts.modelDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
@@ -90,8 +91,10 @@ async function main() {
     'no-install': { type: 'boolean', default: false },
     // Evaluate on another labelled file (e.g. a held-out source); never installs.
     'val-file': { type: 'string' },
+    // Per-document validation scores, for error analysis.
+    'scores-out': { type: 'string' },
   } });
-  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'] });
+  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'] });
   const { errors, per_genre, ...head } = m;
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
