@@ -203,7 +203,7 @@ def main():
     ap.add_argument("--build", default="training/build")
     ap.add_argument("--arch", default="cnn", choices=sorted(ARCHS))
     ap.add_argument("--out", default=None)
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=7)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=13)
