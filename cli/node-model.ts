@@ -25,12 +25,11 @@ export async function loadNodeModel(dir = DEFAULT_MODEL_DIR, options: { threads?
   };
   const config = parseModelConfig(JSON.parse((await read('config.json')).toString('utf8')));
   const tokenizer = new WordPieceTokenizer(JSON.parse((await read('tokenizer.json')).toString('utf8')) as TokenizerJson);
-  const session = await ort.InferenceSession.create(await read('model.onnx'), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: options.threads ?? 0,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  const scorer = new Scorer(ortRunner(session, ort.Tensor), tokenizer, config, { maxBatch: options.maxBatch });
+  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const session = await ort.InferenceSession.create(await read('model.onnx'), sessionOptions);
+  const stage1 = config.cascade
+    ? { run: ortRunner(await ort.InferenceSession.create(await read(config.cascade.model), sessionOptions), ort.Tensor), gate: config.cascade.gate }
+    : undefined;
+  const scorer = new Scorer(ortRunner(session, ort.Tensor), tokenizer, config, { maxBatch: options.maxBatch, stage1 });
   return { scorer, config, session };
 }

@@ -15,6 +15,11 @@ export interface ModelConfig {
   aggregation: 'max';
   /** A text and the logits the model gave for it at export: used to check a device before trusting it. */
   canary: { text: string; logits: number[] };
+  /**
+   * Optional fast first stage (same tokenizer and contract): it scores every passage and the main
+   * model re-scores only passages where its misalignment or aligned probability reaches `gate`.
+   */
+  cascade?: { model: string; gate: number; canary_logits: number[] };
 }
 
 export class ModelConfigError extends Error {
@@ -33,6 +38,12 @@ export function parseModelConfig(json: unknown): ModelConfig {
   if (typeof c.threshold !== 'number' || c.threshold < 0 || c.threshold > 1) fail('threshold must be a number in [0, 1]');
   if (c.aggregation !== 'max') fail('aggregation must be "max"');
   if (!c.canary || typeof c.canary.text !== 'string' || c.canary.logits?.length !== LABELS.length) fail('canary must hold a text and 7 logits');
+  if (c.cascade !== undefined) {
+    const k = c.cascade;
+    if (typeof k.model !== 'string' || !/^[\w.-]+\.onnx$/.test(k.model)) fail('cascade.model must be an .onnx file name in the model directory');
+    if (typeof k.gate !== 'number' || k.gate < 0 || k.gate > 1) fail('cascade.gate must be a number in [0, 1]');
+    if (k.canary_logits?.length !== LABELS.length) fail('cascade.canary_logits must hold 7 logits');
+  }
   return c as ModelConfig;
 }
 

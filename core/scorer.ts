@@ -18,7 +18,15 @@ export interface StageTimes { tokenize: number; infer: number; aggregate: number
 export interface ScorerOptions {
   /** Most passages in one model call. */
   maxBatch?: number;
+  /**
+   * A cascade's fast first stage: it scores every passage, and only passages where its
+   * misalignment or aligned probability reaches `gate` are re-scored by the main model.
+   */
+  stage1?: { run: LogitsRunner; gate: number };
 }
+
+/** Passages scored, and how many of them the main model scored (all of them without a cascade). */
+export interface CascadeCounts { passages: number; mainModel: number }
 
 interface PendingPassage { doc: number; passage: Passage; ids: Int32Array }
 
@@ -29,7 +37,9 @@ export class EmptyDocumentError extends Error {
 
 export class Scorer {
   readonly times: StageTimes = { tokenize: 0, infer: 0, aggregate: 0 };
+  readonly counts: CascadeCounts = { passages: 0, mainModel: 0 };
   private readonly maxBatch: number;
+  private readonly stage1: ScorerOptions['stage1'];
 
   constructor(
     private readonly run: LogitsRunner,
@@ -38,6 +48,7 @@ export class Scorer {
     options: ScorerOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
+    this.stage1 = options.stage1;
   }
 
   get model(): string { return modelKey(this.config); }
@@ -57,9 +68,28 @@ export class Scorer {
     this.times.tokenize += performance.now() - t0;
 
     const scores = new Array<Scores>(pending.length);
-    for (let from = 0; from < order.length; from += this.maxBatch) {
+    let forMain = order;
+    if (this.stage1) {
+      await this.runBatches(this.stage1.run, pending, order, scores, signal);
+      const gate = this.stage1.gate;
+      forMain = order.filter((p) => scores[p]!.misalignment >= gate || scores[p]!.aligned >= gate);
+    }
+    await this.runBatches(this.run, pending, forMain, scores, signal);
+    this.counts.passages += pending.length;
+    this.counts.mainModel += forMain.length;
+
+    t0 = performance.now();
+    const out: PassageScores[][] = texts.map(() => []);
+    pending.forEach((p, i) => out[p.doc]!.push({ start: p.passage.start, end: p.passage.end, scores: scores[i]! }));
+    this.times.aggregate += performance.now() - t0;
+    return out;
+  }
+
+  /** Runs `run` over the passages `indices` (sorted by length) in padded batches, writing their scores. */
+  private async runBatches(run: LogitsRunner, pending: PendingPassage[], indices: number[], scores: Scores[], signal?: AbortSignal): Promise<void> {
+    for (let from = 0; from < indices.length; from += this.maxBatch) {
       signal?.throwIfAborted();
-      const batchIdx = order.slice(from, from + this.maxBatch);
+      const batchIdx = indices.slice(from, from + this.maxBatch);
       const seq = pending[batchIdx[batchIdx.length - 1]!]!.ids.length;
       const ids = new Int32Array(batchIdx.length * seq).fill(this.tokenizer.padId);
       const mask = new Int32Array(batchIdx.length * seq);
@@ -68,8 +98,8 @@ export class Scorer {
         ids.set(tokens, row * seq);
         mask.fill(1, row * seq, row * seq + tokens.length);
       });
-      t0 = performance.now();
-      const logits = await this.run(ids, mask, batchIdx.length, seq);
+      const t0 = performance.now();
+      const logits = await run(ids, mask, batchIdx.length, seq);
       this.times.infer += performance.now() - t0;
       batchIdx.forEach((p, row) => {
         const probs = new Float32Array(LABELS.length);
@@ -77,12 +107,6 @@ export class Scorer {
         scores[p] = scoresFromArray(probs);
       });
     }
-
-    t0 = performance.now();
-    const out: PassageScores[][] = texts.map(() => []);
-    pending.forEach((p, i) => out[p.doc]!.push({ start: p.passage.start, end: p.passage.end, scores: scores[i]! }));
-    this.times.aggregate += performance.now() - t0;
-    return out;
   }
 
   /** Scores documents; a document without any token becomes a FailedDocument, the rest go on. */

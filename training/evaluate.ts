@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { LABELS, BEHAVIOURS, type Label } from '../core/labels.ts';
 import type { ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
-import { Scorer } from '../core/scorer.ts';
+import { Scorer, type LogitsRunner } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import type { Example } from './assemble.ts';
 import { keywordBaselineScore } from './keyword-baseline.ts';
@@ -22,57 +22,97 @@ export const CANARY_TEXT = 'Told that it would be shut down tonight, the assista
 
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
-export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string }) {
-  const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(join(opts.modelDir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
-  const session = await ort.InferenceSession.create(opts.onnx, { intraOpNumThreads: 2 });
-  const hash = createHash('sha256').update(readFileSync(opts.onnx)).update(readFileSync(join(opts.modelDir, 'tokenizer.json'))).digest('hex').slice(0, 12);
-  const config: ModelConfig = {
-    id: opts.id, version: `1-${hash}`, labels: LABELS, max_length: opts.maxLength, stride: opts.stride,
-    threshold: 0.5, aggregation: 'max', canary: { text: CANARY_TEXT, logits: [] },
-  };
-  const run = ortRunner(session, ort.Tensor);
-  const scorer = new Scorer(run, tokenizer, config);
-  const canary = tokenizer.encode(CANARY_TEXT).ids;
-  config.canary.logits = Array.from(await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length));
+type DocScores = Record<Label, number>;
 
-  const val = readFileSync(opts.valFile ?? join(opts.build, 'val.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
+const readExamples = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
+
+async function scoreDocs(scorer: Scorer, items: Example[]): Promise<{ scores: DocScores[]; seconds: number }> {
   const t0 = performance.now();
-  const passageScores = await scorer.scorePassages(val.map((e) => e.text));
+  const passageScores = await scorer.scorePassages(items.map((e) => e.text));
   const seconds = (performance.now() - t0) / 1000;
-  const docScores = passageScores.map((ps) => Object.fromEntries(LABELS.map((l) => [l, Math.max(0, ...ps.map((p) => p.scores[l]))])) as Record<Label, number>);
+  return { seconds, scores: passageScores.map((ps) => Object.fromEntries(LABELS.map((l) => [l, Math.max(0, ...ps.map((p) => p.scores[l]))])) as DocScores) };
+}
+
+/** Every number the model card reports, for one set of document scores; the threshold is chosen here unless given. */
+export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshold?: number) {
   const y = (l: Label, items = val) => items.map((e) => (e.labels.includes(l) ? 1 : 0));
   const s = (l: Label, idx: number[]) => idx.map((i) => docScores[i]![l]);
   const all = val.map((_, i) => i);
-
-  const best = bestF1Threshold(y('misalignment'), s('misalignment', all));
-  config.threshold = round(best.threshold, 6)!;
+  const threshold = fixedThreshold ?? round(bestF1Threshold(y('misalignment'), s('misalignment', all)).threshold, 6)!;
   const perLabel = Object.fromEntries(LABELS.map((l) => [l, { auroc: round(auroc(y(l), s(l, all))), ece: round(ece(y(l), s(l, all))), positives: y(l).filter(Boolean).length }]));
   const behaviourMacro = BEHAVIOURS.reduce((a, l) => a + (perLabel[l]!.auroc ?? 0), 0) / BEHAVIOURS.length;
   const genres = [...new Set(val.map((e) => e.genre))].sort();
   const perGenre = Object.fromEntries(genres.map((g) => {
     const idx = all.filter((i) => val[i]!.genre === g);
     const items = idx.map((i) => val[i]!);
-    const c = binaryCounts(y('misalignment', items), s('misalignment', idx), config.threshold);
+    const c = binaryCounts(y('misalignment', items), s('misalignment', idx), threshold);
     return [g, { n: idx.length, positives: c.tp + c.fn, auroc: round(auroc(y('misalignment', items), s('misalignment', idx))), f1: round(c.f1), precision: round(c.precision), recall: round(c.recall) }];
   }));
   const longSpan = all.filter((i) => val[i]!.length === 'long' && val[i]!.spans?.length && val[i]!.labels.includes('misalignment'));
-  const longFlagged = longSpan.filter((i) => docScores[i]!.misalignment >= config.threshold).length;
-  const keyword = val.map((e) => keywordBaselineScore(e.text));
-  const counts = binaryCounts(y('misalignment'), s('misalignment', all), config.threshold);
-  const errors = all.filter((i) => (docScores[i]!.misalignment >= config.threshold) !== val[i]!.labels.includes('misalignment'))
+  const longFlagged = longSpan.filter((i) => docScores[i]!.misalignment >= threshold).length;
+  const counts = binaryCounts(y('misalignment'), s('misalignment', all), threshold);
+  const errors = all.filter((i) => (docScores[i]!.misalignment >= threshold) !== val[i]!.labels.includes('misalignment'))
     .map((i) => ({ id: val[i]!.id, genre: val[i]!.genre, kind: val[i]!.kind, rule: val[i]!.rule, score: round(docScores[i]!.misalignment, 3), text: val[i]!.text.slice(0, 240) }));
-  const metrics = {
-    model: `${config.id}@${config.version}`, validation_items: val.length, threshold: config.threshold,
+  return {
+    validation_items: val.length, threshold,
     misalignment: { auroc: perLabel['misalignment']!.auroc, f1: round(counts.f1), precision: round(counts.precision), recall: round(counts.recall), ece: perLabel['misalignment']!.ece },
     behaviour_macro_auroc: round(behaviourMacro), per_label: perLabel, per_genre: perGenre,
     long_single_passage: { n: longSpan.length, flagged: longFlagged, rate: round(longFlagged / Math.max(1, longSpan.length)) },
-    keyword_baseline_auroc: round(auroc(y('misalignment'), keyword)),
-    node_cpu_docs_per_second: round(val.length / seconds, 1),
+    keyword_baseline_auroc: round(auroc(y('misalignment'), val.map((e) => keywordBaselineScore(e.text)))),
     errors,
   };
-  if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: docScores[i] })).join('\n') + '\n');
+}
+
+/**
+ * The cascade gate: the highest first-stage score that still lets through 99.5% of the dev
+ * documents the main model must see (misalignment or aligned), so the cascade rarely loses a positive.
+ */
+function chooseGate(dev: Example[], stage1Scores: DocScores[]): number {
+  const needed = dev.map((e, i) => ({ e, s: Math.max(stage1Scores[i]!.misalignment, stage1Scores[i]!.aligned) }))
+    .filter(({ e }) => e.labels.includes('misalignment') || e.labels.includes('aligned')).map(({ s }) => s).sort((a, b) => a - b);
+  return round(needed[Math.floor(needed.length * 0.005)] ?? 0, 6)!;
+}
+
+export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string; stage1?: string }) {
+  const tokenizerText = readFileSync(join(opts.modelDir, 'tokenizer.json'));
+  const tokenizer = new WordPieceTokenizer(JSON.parse(tokenizerText.toString('utf8')) as TokenizerJson);
+  const hash = createHash('sha256').update(readFileSync(opts.onnx)).update(opts.stage1 ? readFileSync(opts.stage1) : '').update(tokenizerText).digest('hex').slice(0, 12);
+  const config: ModelConfig = {
+    id: opts.id, version: `1-${hash}`, labels: LABELS, max_length: opts.maxLength, stride: opts.stride,
+    threshold: 0.5, aggregation: 'max', canary: { text: CANARY_TEXT, logits: [] },
+  };
+  const canary = tokenizer.encode(CANARY_TEXT).ids;
+  const canaryLogits = async (run: LogitsRunner) => Array.from(await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length));
+  const run = ortRunner(await ort.InferenceSession.create(opts.onnx, { intraOpNumThreads: 2 }), ort.Tensor);
+  config.canary.logits = await canaryLogits(run);
+  const val = readExamples(opts.valFile ?? join(opts.build, 'val.jsonl'));
+
+  const single = await scoreDocs(new Scorer(run, tokenizer, config), val);
+  let chosen = single.scores;
+  let cascade: Record<string, unknown> | undefined;
+  if (opts.stage1) {
+    const stage1Run = ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor);
+    const dev = readExamples(join(opts.build, 'dev.jsonl'));
+    const gate = chooseGate(dev, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), dev)).scores);
+    config.cascade = { model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run) };
+    const cascadeScorer = new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate } });
+    const scored = await scoreDocs(cascadeScorer, val);
+    const stage1Only = metricsFor(val, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), val)).scores);
+    const singleMetrics = metricsFor(val, single.scores);
+    chosen = scored.scores;
+    cascade = {
+      gate, main_model_share_of_passages: round(cascadeScorer.counts.mainModel / Math.max(1, cascadeScorer.counts.passages)),
+      single_model: { misalignment: singleMetrics.misalignment, behaviour_macro_auroc: singleMetrics.behaviour_macro_auroc, aligned_auroc: singleMetrics.per_label['aligned']!.auroc, long_single_passage: singleMetrics.long_single_passage },
+      stage1_alone: { misalignment: stage1Only.misalignment, behaviour_macro_auroc: stage1Only.behaviour_macro_auroc, aligned_auroc: stage1Only.per_label['aligned']!.auroc },
+    };
+  }
+  const m = metricsFor(val, chosen);
+  config.threshold = m.threshold;
+  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
+  if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
+    if (opts.stage1 && resolve(opts.stage1) !== resolve(opts.modelDir, 'stage1.onnx')) copyFileSync(opts.stage1, join(opts.modelDir, 'stage1.onnx'));
     writeFileSync(join(opts.modelDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     writeFileSync(join(opts.modelDir, 'metrics.json'), JSON.stringify(metrics, null, 1) + '\n');
   }
@@ -93,8 +133,10 @@ async function main() {
     'val-file': { type: 'string' },
     // Per-document validation scores, for error analysis.
     'scores-out': { type: 'string' },
+    // A cascade's first-stage model (same tokenizer): the gate is chosen on dev, quality reported on validation.
+    stage1: { type: 'string' },
   } });
-  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'] });
+  const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'], stage1: values.stage1 });
   const { errors, per_genre, ...head } = m;
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));

@@ -215,12 +215,18 @@ def main():
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--channels", type=int, default=None)
     ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
+    ap.add_argument("--emb-dim", type=int, default=0, help="project the GloVe vectors to this many dimensions (PCA) for a smaller model")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     data = json.load(open(os.path.join(args.build, "windows.json")))
     emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
+    if args.emb_dim and args.emb_dim < emb.shape[1]:
+        # PCA of the vectors: keeps most of their geometry in a table a fraction of the size.
+        centred = emb[1:] - emb[1:].mean(dim=0, keepdim=True)
+        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        emb = torch.cat([torch.zeros(1, args.emb_dim), centred @ v[: args.emb_dim].T])
     train, dev, val = data["train"], data["dev"], data["val"]
     if args.limit:
         train = random.Random(args.seed).sample(train, min(args.limit, len(train)))

@@ -12,10 +12,12 @@ import { Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import { ScoreCache, type CachedScores } from './cache.ts';
 
-const MODEL_FILES = {
-  config: new URL('../models/mns-cnn/config.json', import.meta.url).href,
-  tokenizer: new URL('../models/mns-cnn/tokenizer.json', import.meta.url).href,
-  onnx: new URL('../models/mns-cnn/model.onnx', import.meta.url).href,
+// Same-origin URLs of every file in the shipped model directory (Vite copies them into the build).
+const MODEL_DIR_URLS = import.meta.glob(['../models/mns-cnn/config.json', '../models/mns-cnn/tokenizer.json', '../models/mns-cnn/*.onnx'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const modelFileUrl = (name: string): string => {
+  const url = MODEL_DIR_URLS[`../models/mns-cnn/${name}`];
+  if (!url) throw new Error(`The model directory has no ${name}; rebuild the app with the complete model.`);
+  return url;
 };
 
 export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
@@ -75,10 +77,11 @@ async function createEngine(preference: DevicePreference) {
   // Single-threaded unless the page is cross-origin isolated (SharedArrayBuffer needs COOP/COEP).
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const [config, tokenizerJson, modelBytes] = await Promise.all([
-    fetchOk(MODEL_FILES.config).then((r) => r.json()).then(parseModelConfig),
-    fetchOk(MODEL_FILES.tokenizer).then((r) => r.json() as Promise<TokenizerJson>),
-    fetchOk(MODEL_FILES.onnx).then((r) => r.arrayBuffer()),
+    fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig),
+    fetchOk(modelFileUrl('tokenizer.json')).then((r) => r.json() as Promise<TokenizerJson>),
+    fetchOk(modelFileUrl('model.onnx')).then((r) => r.arrayBuffer()),
   ]);
+  const stage1Bytes = config.cascade ? await fetchOk(modelFileUrl(config.cascade.model)).then((r) => r.arrayBuffer()) : undefined;
   let device: 'webgpu' | 'wasm' = 'wasm';
   let reason = preference === 'wasm' ? 'WASM chosen by the user' : '';
   let adapterName: string | undefined;
@@ -95,24 +98,29 @@ async function createEngine(preference: DevicePreference) {
       reason = 'no WebGPU adapter in this browser, so WASM';
     }
   }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: [device], graphOptimizationLevel: 'all' });
-  } catch (e) {
-    throw new DeviceError(`Could not start the model on ${device}: ${(e as Error).message}`);
-  }
-  const run = ortRunner(session, ort.Tensor);
   const tokenizer = new WordPieceTokenizer(tokenizerJson);
-  // Evidence before trust: the canary's logits on this device must match those recorded at export.
   const canary = tokenizer.encode(config.canary.text).ids;
-  const logits = await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length);
-  const canaryMaxDiff = Math.max(...config.canary.logits.map((v, i) => Math.abs(v - logits[i]!)));
-  if (!(canaryMaxDiff <= CANARY_TOLERANCE)) {
-    throw new DeviceError(`The model gives wrong results on ${device} (canary differs by ${canaryMaxDiff.toExponential(2)}).`);
-  }
-  // Warm up at a typical batch shape so the first real batch does not pay for shader compilation.
-  await run(new Int32Array(8 * 64).fill(1), new Int32Array(8 * 64).fill(1), 8, 64);
-  const scorer = new Scorer(run, tokenizer, config);
+  /** Starts one model on the device and checks it against the logits recorded at export. */
+  const start = async (bytes: ArrayBuffer, expected: number[], what: string) => {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [device], graphOptimizationLevel: 'all' });
+    } catch (e) {
+      throw new DeviceError(`Could not start the ${what} on ${device}: ${(e as Error).message}`);
+    }
+    const run = ortRunner(session, ort.Tensor);
+    // Evidence before trust: the canary's logits on this device must match those recorded at export.
+    const logits = await run(canary, new Int32Array(canary.length).fill(1), 1, canary.length);
+    const diff = Math.max(...expected.map((v, i) => Math.abs(v - logits[i]!)));
+    if (!(diff <= CANARY_TOLERANCE)) throw new DeviceError(`The ${what} gives wrong results on ${device} (canary differs by ${diff.toExponential(2)}).`);
+    // Warm up at a typical batch shape so the first real batch does not pay for shader compilation.
+    await run(new Int32Array(8 * 64).fill(1), new Int32Array(8 * 64).fill(1), 8, 64);
+    return { run, diff };
+  };
+  const main = await start(modelBytes, config.canary.logits, 'model');
+  const stage1 = stage1Bytes && config.cascade ? await start(stage1Bytes, config.cascade.canary_logits, 'first-stage model') : undefined;
+  const canaryMaxDiff = Math.max(main.diff, stage1?.diff ?? 0);
+  const scorer = new Scorer(main.run, tokenizer, config, { stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate } : undefined });
   const report: DeviceReport = { device, reason, adapter: adapterName, model: scorer.model, threshold: config.threshold, loadMs: performance.now() - started, canaryMaxDiff };
   return { scorer, config, report };
 }

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { LABELS } from '../../core/labels.ts';
+import type { ModelConfig } from '../../core/model-config.ts';
+import { Scorer, type LogitsRunner } from '../../core/scorer.ts';
+import { WordPieceTokenizer } from '../../core/tokenizer.ts';
+
+const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(new URL('../../models/mns-cnn/tokenizer.json', import.meta.url), 'utf8')));
+const config: ModelConfig = { id: 't', version: '1', labels: LABELS, max_length: 16, stride: 12, threshold: 0.5, aggregation: 'max', canary: { text: '', logits: [0, 0, 0, 0, 0, 0, 0] } };
+const logit = (p: number) => Math.log(p / (1 - p));
+const robot = tokenizer.vocab.get('robot')!;
+
+/** A fake model: a passage containing "robot" gets misalignment p=hot, others p=cold. Records the rows it saw. */
+function fakeModel(hot: number, cold: number, seen: number[][]): LogitsRunner {
+  return async (ids, mask, batch, seq) => {
+    const out = new Float32Array(batch * LABELS.length);
+    for (let r = 0; r < batch; r++) {
+      const row = Array.from(ids.subarray(r * seq, (r + 1) * seq)).filter((_, k) => mask[r * seq + k]);
+      seen.push(row);
+      out.fill(logit(0.01), r * LABELS.length, (r + 1) * LABELS.length);
+      out[r * LABELS.length] = logit(row.includes(robot) ? hot : cold);
+    }
+    return out;
+  };
+}
+
+describe('Scorer', () => {
+  const long = `${'the cat sat on the mat . '.repeat(6)} the robot lied . ${'a quiet day . '.repeat(8)}`;
+
+  it('scores every passage and takes the maximum for the document', async () => {
+    const seen: number[][] = [];
+    const scorer = new Scorer(fakeModel(0.9, 0.1, seen), tokenizer, config);
+    const [doc] = await scorer.scoreDocuments([{ id: 'a', source: 's', text: long }]);
+    if (!doc || 'error' in doc) throw new Error('expected a score');
+    expect(doc.passages.length).toBeGreaterThan(2);
+    expect(doc.scores.misalignment).toBeCloseTo(0.9, 5);
+    expect(doc.flagged).toBe(true);
+    const top = doc.passages.find((p) => p.scores.misalignment > 0.5)!;
+    expect(long.slice(top.start, top.end)).toContain('robot');
+    expect(seen.length).toBe(doc.passages.length);
+  });
+
+  it('re-scores only the passages a cascade first stage lets through', async () => {
+    const stage1Seen: number[][] = []; const mainSeen: number[][] = [];
+    const scorer = new Scorer(fakeModel(0.97, 0.2, mainSeen), tokenizer, config, { stage1: { run: fakeModel(0.6, 0.02, stage1Seen), gate: 0.3 } });
+    const [doc] = await scorer.scorePassages([long]);
+    expect(stage1Seen.length).toBe(doc!.length);
+    expect(mainSeen.length).toBe(doc!.filter((p) => long.slice(p.start, p.end).includes('robot')).length);
+    expect(mainSeen.length).toBeGreaterThan(0);
+    expect(mainSeen.length).toBeLessThan(doc!.length);
+    for (const p of doc!) expect(p.scores.misalignment).toBeCloseTo(long.slice(p.start, p.end).includes('robot') ? 0.97 : 0.02, 5);
+    expect(scorer.counts).toEqual({ passages: doc!.length, mainModel: mainSeen.length });
+  });
+
+  it('reports a document without words as an error and scores the rest', async () => {
+    const scorer = new Scorer(fakeModel(0.9, 0.1, []), tokenizer, config);
+    const out = await scorer.scoreDocuments([{ id: 'e', source: 's', text: ' \u0000 ' }, { id: 'b', source: 's', text: 'a robot' }]);
+    expect(out[0]).toMatchObject({ id: 'e', code: 'empty-document' });
+    expect(out[1]).toMatchObject({ id: 'b', flagged: true });
+  });
+});
