@@ -53,6 +53,11 @@ export class Scorer {
 
   get model(): string { return modelKey(this.config); }
 
+  /** The same models with other passage windows (used to choose the windowing on validation). */
+  withWindows(maxLength: number, stride: number): Scorer {
+    return new Scorer(this.run, this.tokenizer, { ...this.config, max_length: maxLength, stride }, { maxBatch: this.maxBatch, stage1: this.stage1 });
+  }
+
   /** Scores raw texts and returns the per-passage scores of each (empty list for a text with no tokens). */
   async scorePassages(texts: readonly string[], signal?: AbortSignal): Promise<PassageScores[][]> {
     let t0 = performance.now();
