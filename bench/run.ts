@@ -5,6 +5,7 @@
 //   npm run bench                       full run
 //   npm run bench -- --quick            a short run (CI: proves the benchmark still works)
 //   npm run bench -- --shard-mb 1024    also stream a 1 GB shard through the CLI and report peak memory
+//   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,11 +28,16 @@ const stat = (runs: number[]): Stat => {
 };
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** Deterministic documents of ~2,000 characters cut from the project's own corpus. */
-export function generateDocuments(n: number, chars = 2000): InputDocument[] {
-  const corpusDir = join(root, 'training/corpus');
-  const words = execFileSync('sh', ['-c', `cat ${corpusDir}/*.jsonl`], { maxBuffer: 1 << 30 }).toString()
-    .split('\n').filter(Boolean).slice(0, 4000).map((l) => (JSON.parse(l) as { text: string }).text).join(' ').split(/\s+/);
+/**
+ * Deterministic documents of ~2,000 characters: cut from the project's own corpus (`corpus`: about
+ * half about AI, the cascade's worst case) or from ordinary web text in ../shared/data (`web`:
+ * reviews, answers, e-mail and Wikipedia, what most of a pretraining shard looks like).
+ */
+export function generateDocuments(n: number, source: 'corpus' | 'web' = 'corpus', chars = 2000): InputDocument[] {
+  const files = source === 'corpus' ? `${join(root, 'training/corpus')}/*.jsonl`
+    : ['ud_english_ewt/ewt_documents.jsonl', 'wikitext2/wikitext2_valid_test_articles.jsonl'].map((f) => join(root, '../shared/data', f)).join(' ');
+  const words = execFileSync('sh', ['-c', `cat ${files}`], { maxBuffer: 1 << 30 }).toString()
+    .split('\n').filter(Boolean).slice(0, 4000).map((l) => { const d = JSON.parse(l) as { text?: string; text_tokenized?: string }; return d.text ?? d.text_tokenized ?? ''; }).join(' ').split(/\s+/);
   let seed = 12345;
   const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   return Array.from({ length: n }, (_, i) => {
@@ -71,6 +77,7 @@ async function cliBench(docs: InputDocument[], runs: number, dir: string) {
     docs_per_second_end_to_end: stat(rates), peak_rss_mb: stat(rss),
     in_process_docs_per_second: round(docs.length / (total / 1000)),
     stage_ms_per_1000_docs: { tokenize: round((t.tokenize / docs.length) * 1000), infer: round((t.infer / docs.length) * 1000), aggregate: round((t.aggregate / docs.length) * 1000) },
+    main_model_share_of_passages: round(model.scorer.counts.mainModel / Math.max(1, model.scorer.counts.passages)),
   };
 }
 
@@ -172,27 +179,30 @@ async function shardBench(mb: number, dir: string) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, text: { type: 'string', default: 'corpus' } } });
   const quick = values.quick!;
   const runs = Number(values.runs ?? (quick ? 1 : 5));
   const n = Number(values.docs ?? (quick ? 200 : 4000));
   const dir = mkdtempSync(join(tmpdir(), 'mscan-bench-'));
-  const docs = generateDocuments(n);
+  if (values.text !== 'corpus' && values.text !== 'web') throw new Error('--text must be corpus or web');
+  const docs = generateDocuments(n, values.text);
   const model = JSON.parse(readFileSync(join(root, 'models/mns-cnn/config.json'), 'utf8')) as { id: string; version: string };
   const result: Record<string, unknown> = {
-    date: new Date().toISOString(), model: `${model.id}@${model.version}`, documents: n, chars_per_document: 2000, runs, quick,
+    date: new Date().toISOString(), model: `${model.id}@${model.version}`, documents: n, chars_per_document: 2000, text: values.text, runs, quick,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   };
-  result['cli'] = await cliBench(docs, runs, dir);
-  result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
+  if (!values['no-cli']) {
+    result['cli'] = await cliBench(docs, runs, dir);
+    result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
+  }
   if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50);
   if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir);
-  const cli = result['cli'] as { docs_per_second_end_to_end: Stat };
-  const naive = result['naive_transformers_js'] as { docs_per_second: number };
-  result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
+  const cli = result['cli'] as { docs_per_second_end_to_end: Stat } | undefined;
+  const naive = result['naive_transformers_js'] as { docs_per_second: number } | undefined;
+  if (cli && naive) result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
   const outDir = join(root, 'bench/results');
   mkdirSync(outDir, { recursive: true });
-  const outFile = values.out ?? join(outDir, `${quick ? 'quick' : 'full'}-latest.json`);
+  const outFile = values.out ?? join(outDir, `${quick ? 'quick' : 'full'}-${values.text}-latest.json`);
   writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n');
   printTable(result);
   console.log(`\nJSON: ${outFile}`);
@@ -201,10 +211,13 @@ async function main() {
 function printTable(r: Record<string, unknown>) {
   const rows: [string, string][] = [];
   const fmt = (s: Stat) => `${s.median} (${s.min}–${s.max})`;
-  const cli = r['cli'] as { docs_per_second_end_to_end: Stat; peak_rss_mb: Stat; stage_ms_per_1000_docs: Record<string, number> };
-  rows.push(['CLI docs/s end to end', fmt(cli.docs_per_second_end_to_end)], ['CLI peak RSS MB', fmt(cli.peak_rss_mb)],
-    ['CLI ms per 1000 docs (tokenize/infer/aggregate)', Object.values(cli.stage_ms_per_1000_docs).join(' / ')],
-    ['naive transformers.js path docs/s', String((r['naive_transformers_js'] as { docs_per_second: number }).docs_per_second)], ['CLI / naive', String(r['cli_vs_naive_ratio'])]);
+  const cli = r['cli'] as { docs_per_second_end_to_end: Stat; peak_rss_mb: Stat; stage_ms_per_1000_docs: Record<string, number>; main_model_share_of_passages: number } | undefined;
+  if (cli) {
+    rows.push(['CLI docs/s end to end', fmt(cli.docs_per_second_end_to_end)], ['CLI peak RSS MB', fmt(cli.peak_rss_mb)],
+      ['CLI ms per 1000 docs (tokenize/infer/aggregate)', Object.values(cli.stage_ms_per_1000_docs).join(' / ')],
+      ['CLI passages scored by the main model (cascade)', String(cli.main_model_share_of_passages)],
+      ['naive transformers.js path docs/s', String((r['naive_transformers_js'] as { docs_per_second: number }).docs_per_second)], ['CLI / naive', String(r['cli_vs_naive_ratio'])]);
+  }
   const b = r['browser'] as Record<string, { docs_per_second_end_to_end: Stat; rescan_from_cache_docs_per_second: Stat; model_load_ms: Stat; cold_start_to_first_score_ms: { empty_http_cache: Stat; warm_http_cache: Stat } }> | undefined;
   for (const [device, v] of Object.entries(b ?? {})) {
     rows.push([`browser ${device} docs/s end to end`, fmt(v.docs_per_second_end_to_end)], [`browser ${device} re-scan from cache docs/s`, fmt(v.rescan_from_cache_docs_per_second)],
@@ -212,7 +225,7 @@ function printTable(r: Record<string, unknown>) {
   }
   const s = r['shard'] as { shard_mb: number; docs_per_second: number; cli_peak_rss_mb: number } | undefined;
   if (s) rows.push([`CLI ${s.shard_mb} MB shard docs/s`, String(s.docs_per_second)], [`CLI ${s.shard_mb} MB shard peak RSS MB`, String(s.cli_peak_rss_mb)]);
-  console.log(`model ${r['model']} · ${r['documents']} documents of 2,000 characters · ${r['runs']} run(s): median (min–max)`);
+  console.log(`model ${r['model']} · ${r['documents']} documents of 2,000 characters (${r['text']} text) · ${r['runs']} run(s): median (min–max)`);
   for (const [k, v] of rows) console.log(`${k.padEnd(52)} ${v}`);
 }
 
