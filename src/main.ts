@@ -154,7 +154,12 @@ function showDetail(r: ScanRow) {
   $('detail').hidden = false;
   $('detail-title').textContent = `${r.id} (${r.source}${r.line ? `:${r.line}` : ''})`;
   $('detail-scores').textContent = LABELS.map((l) => `${SHORT[l]} ${fmt(r.scores[l])}`).join(' · ');
-  const text = r.text ?? '';
+  if (r.text === undefined) {
+    $('detail-text').textContent = 'The text of unflagged documents is not kept in large scans (to keep the tab\'s memory bounded). Scan this file alone to see its passages.';
+    $('detail-passages').replaceChildren();
+    return;
+  }
+  const text = r.text;
   const top = topPassage(r);
   // Merge the passages at or above the threshold into highlighted ranges; the top passage gets its own class.
   const hot = r.passages.filter((p) => p.scores.misalignment >= threshold).sort((a, b) => a.start - b.start);

@@ -7,7 +7,7 @@ import { cacheKey } from '../core/cache-key.ts';
 import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
-import type { DocumentResult, FailedDocument, InputDocument, ScoredDocument } from '../core/results.ts';
+import { topPassage, type DocumentResult, type FailedDocument, type InputDocument, type ScoredDocument } from '../core/results.ts';
 import { Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import { ScoreCache, type CachedScores } from './cache.ts';
@@ -53,8 +53,22 @@ export interface ScanProgress {
   bytesTotal: number;
 }
 
-/** One scored or failed document, with its text so the page can show its passages. */
+/**
+ * One scored or failed document. Its text (and all its passages) come along so the page can show
+ * them, except in large scans, where only flagged documents keep them: a shard of a million
+ * documents must not be held in the tab twice.
+ */
 export type ScanRow = DocumentResult & { text?: string; cached?: boolean };
+
+/** Scans whose files add up to more than this keep text and passages for flagged documents only. */
+const DETAIL_FOR_ALL_BELOW_BYTES = 32 * 1024 * 1024;
+
+function trimDetail(row: ScanRow): ScanRow {
+  if ('error' in row || row.flagged) return row;
+  const { text: _text, ...rest } = row;
+  const top = topPassage(row);
+  return { ...rest, passages: top ? [top] : [] };
+}
 
 export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: StageTimes }
 
@@ -149,6 +163,7 @@ const api = {
     const started = performance.now();
     const summary: ScanSummary = { documents: 0, scored: 0, failed: 0, cached: 0, ms: 0, times: scorer.times };
     const bytesTotal = files.reduce((a, f) => a + f.size, 0);
+    const keepAllDetail = bytesTotal <= DETAIL_FOR_ALL_BELOW_BYTES;
     let bytesBefore = 0;
     let lastProgress = 0;
 
@@ -178,8 +193,10 @@ const api = {
           const doc = r.doc; const i = k++;
           const hit = hits[i];
           const { id, source, line, text } = doc;
-          if (hit) return { id, source, line, scores: hit.scores, flagged: hit.flagged, passages: hit.passages, model: hit.model, text, cached: true };
-          return { ...freshByDoc.get(doc)!, text, cached: false };
+          const row: ScanRow = hit
+            ? { id, source, line, scores: hit.scores, flagged: hit.flagged, passages: hit.passages, model: hit.model, text, cached: true }
+            : { ...freshByDoc.get(doc)!, text, cached: false };
+          return keepAllDetail ? row : trimDetail(row);
         });
         for (const row of rows) {
           summary.documents++;
