@@ -7,7 +7,7 @@
 //   npm run bench -- --shard-mb 1024    also stream a 1 GB shard through the CLI and report peak memory
 //   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,6 +51,9 @@ export function generateDocuments(n: number, source: 'corpus' | 'web' = 'corpus'
 const toJsonl = (docs: InputDocument[]) => docs.map((d) => JSON.stringify({ id: d.id, text: d.text })).join('\n') + '\n';
 
 function timeCli(file: string, out: string): { seconds: number; maxRssMb: number } {
+  // mscan skips a shard whose output is complete and resumes a partial one: start every run clean.
+  rmSync(out, { force: true });
+  rmSync(`${out}.partial`, { force: true });
   const t0 = performance.now();
   const res = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--import', 'tsx', join(root, 'cli/mscan.ts'), 'score', file, '--out', out], { cwd: root, encoding: 'utf8' });
   const seconds = (performance.now() - t0) / 1000;
