@@ -164,9 +164,9 @@ async function firstScore(page: import('playwright-core').Page, since: number): 
   return ms;
 }
 
-async function shardBench(mb: number, dir: string) {
+async function shardBench(mb: number, dir: string, text: 'corpus' | 'web') {
   const file = join(dir, 'shard.jsonl');
-  const docs = generateDocuments(2000);
+  const docs = generateDocuments(2000, text);
   const stream = createWriteStream(file);
   let written = 0;
   for (let i = 0; written < mb * 1024 * 1024; i++) {
@@ -199,7 +199,7 @@ async function main() {
     result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
   }
   if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50);
-  if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir);
+  if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir, values.text);
   const cli = result['cli'] as { docs_per_second_end_to_end: Stat } | undefined;
   const naive = result['naive_transformers_js'] as { docs_per_second: number } | undefined;
   if (cli && naive) result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
