@@ -77,5 +77,4 @@ export class ScannerClient {
 
   async clearCache(): Promise<void> { await (await this.api()).clearCache(); }
   async cacheSize(): Promise<number> { return (await this.api()).cacheSize(); }
-  async scoreText(text: string): Promise<Float32Array> { return (await this.api()).scoreText(text); }
 }

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The scanner's worker: owns the model, the runtime and the cache, so the page never blocks.
 // Reached through comlink; its API type is exported from here (STYLE: type the worker API from the worker).
-import { expose, transfer } from 'comlink';
+import { expose } from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import { cacheKey } from '../core/cache-key.ts';
 import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
@@ -223,15 +223,6 @@ const api = {
 
   async clearCache(): Promise<void> {
     await (await (cache ??= ScoreCache.open())).clear();
-  },
-
-  /** Raw passage scores for a text, for the device-equivalence check (no cache). */
-  async scoreText(text: string): Promise<Float32Array> {
-    if (!engine) throw new Error('init() must be called first');
-    const { scorer } = await engine;
-    const [passages] = await scorer.scorePassages([text]);
-    const out = new Float32Array(passages!.flatMap((p) => Object.values(p.scores)));
-    return transfer(out, [out.buffer]);
   },
 };
 
