@@ -155,7 +155,7 @@ const api = {
    * `onRows`; a failed document is a row with its error, and the scan goes on. To cancel, the page
    * terminates this worker (WASM inference cannot be interrupted mid-call).
    */
-  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: ScanRow[]) => void): Promise<ScanSummary> {
+  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: ScanRow[]) => void | Promise<void>): Promise<ScanSummary> {
     if (!engine) throw new Error('init() must be called before scan()');
     const { scorer } = await engine;
     const store = await (cache ??= ScoreCache.open());
@@ -202,7 +202,9 @@ const api = {
           summary.documents++;
           if ('error' in row) summary.failed++; else { summary.scored++; if (row.cached) summary.cached++; }
         }
-        onRows(rows);
+        // Awaited: rows travel on the callback's own channel, so without waiting the final result could
+        // overtake the last rows; waiting also keeps the worker from running ahead of the page (memory).
+        await onRows(rows);
         batch = [];
         report(true);
       };
