@@ -15,12 +15,4 @@ export function aggregateMax(passages: readonly Scores[]): Scores {
   return out;
 }
 
-/** Index of the passage that drove the document's misalignment score. */
-export function topPassageIndex(passages: readonly Scores[]): number {
-  let best = -1;
-  let bestScore = -1;
-  passages.forEach((p, i) => { if (p.misalignment > bestScore) { bestScore = p.misalignment; best = i; } });
-  return best;
-}
-
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

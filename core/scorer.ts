@@ -1,4 +1,5 @@
 import { aggregateMax, sigmoid } from './aggregate.ts';
+import { InputError } from './errors.ts';
 import { LABELS, scoresFromArray, type Scores } from './labels.ts';
 import { modelKey, type ModelConfig } from './model-config.ts';
 import { splitPassages, type Passage } from './passages.ts';
@@ -29,11 +30,6 @@ export interface ScorerOptions {
 export interface CascadeCounts { passages: number; mainModel: number }
 
 interface PendingPassage { doc: number; passage: Passage; ids: Int32Array }
-
-export class EmptyDocumentError extends Error {
-  override name = 'EmptyDocumentError';
-  readonly code = 'empty-document';
-}
 
 export class Scorer {
   readonly times: StageTimes = { tokenize: 0, infer: 0, aggregate: 0 };
@@ -122,7 +118,7 @@ export class Scorer {
       const { id, source, line } = doc;
       const ps = passages[i]!;
       if (ps.length === 0) {
-        const e = new EmptyDocumentError('The document has no words to score (it is empty or only whitespace and control characters).');
+        const e = new InputError('empty-document', 'The document has no words to score (it is empty or only whitespace and control characters).');
         return { id, source, line, code: e.code, error: e.message };
       }
       const scores = aggregateMax(ps.map((p) => p.scores));

@@ -9,6 +9,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { aggregateMax } from '../core/aggregate.ts';
 import { LABELS, BEHAVIOURS, type Label } from '../core/labels.ts';
 import type { ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
@@ -30,7 +31,8 @@ async function scoreDocs(scorer: Scorer, items: Example[]): Promise<{ scores: Do
   const t0 = performance.now();
   const passageScores = await scorer.scorePassages(items.map((e) => e.text));
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, scores: passageScores.map((ps) => Object.fromEntries(LABELS.map((l) => [l, Math.max(0, ...ps.map((p) => p.scores[l]))])) as DocScores) };
+  // The scanner's own aggregation, so validation sees exactly what users see.
+  return { seconds, scores: passageScores.map((ps) => aggregateMax(ps.map((p) => p.scores))) };
 }
 
 /** Every number the model card reports, for one set of document scores; the threshold is chosen here unless given. */

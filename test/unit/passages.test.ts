@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateMax, topPassageIndex } from '../../core/aggregate.ts';
+import { aggregateMax } from '../../core/aggregate.ts';
 import { LABELS, scoresFromArray } from '../../core/labels.ts';
+import { topPassage, type ScoredDocument } from '../../core/results.ts';
 import { splitPassages } from '../../core/passages.ts';
 import type { Encoding } from '../../core/tokenizer.ts';
 
@@ -39,7 +40,8 @@ describe('aggregation', () => {
     expect(Object.keys(doc)).toEqual([...LABELS]);
   });
   it('names the passage that drove the score', () => {
-    expect(topPassageIndex([p(0.1), p(0.9), p(0.2)])).toBe(1);
-    expect(topPassageIndex([])).toBe(-1);
+    const doc = (scores: ReturnType<typeof p>[]): ScoredDocument => ({ id: 'd', source: 's', scores: aggregateMax(scores), flagged: true, model: 'm', passages: scores.map((s, i) => ({ start: i * 10, end: i * 10 + 9, scores: s })) });
+    expect(topPassage(doc([p(0.1), p(0.9), p(0.2)]))?.start).toBe(10);
+    expect(topPassage(doc([]))).toBeUndefined();
   });
 });
