@@ -25,7 +25,12 @@ export async function loadNodeModel(dir = DEFAULT_MODEL_DIR, options: { threads?
   };
   const config = parseModelConfig(JSON.parse((await read('config.json')).toString('utf8')));
   const tokenizer = new WordPieceTokenizer(JSON.parse((await read('tokenizer.json')).toString('utf8')) as TokenizerJson);
-  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    // Memory patterns pre-plan buffers per input shape; our batches vary in length, so they cost
+    // ~85 MB of peak RSS for no measurable speed (peak on a 16 MB shard: 465 -> 382 MB).
+    enableMemPattern: false,
+  };
   const session = await ort.InferenceSession.create(await read('model.onnx'), sessionOptions);
   const stage1 = config.cascade
     ? { run: ortRunner(await ort.InferenceSession.create(await read(config.cascade.model), sessionOptions), ort.Tensor), gate: config.cascade.gate }
