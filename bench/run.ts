@@ -6,6 +6,7 @@
 //   npm run bench -- --quick            a short run (CI: proves the benchmark still works)
 //   npm run bench -- --shard-mb 1024    also stream a 1 GB shard through the CLI and report peak memory
 //   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
+//   npm run bench -- --no-cli --no-webgpu   only the browser on WASM (also: --runs N, --docs N, --out FILE)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,7 @@ async function naiveBench(docs: InputDocument[]) {
   return { docs_per_second: round(docs.length / ((performance.now() - t0) / 1000)), note: 'one document per call, truncated to max_length (no passages), Node' };
 }
 
-async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number) {
+async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[]) {
   if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
   const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   const address = server.httpServer.address();
@@ -109,7 +110,7 @@ async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: 
   const browser = await launchChromium();
   const out: Record<string, unknown> = {};
   try {
-    for (const device of ['wasm', 'webgpu'] as const) {
+    for (const device of devices) {
       // WebGPU here runs on SwiftShader (a CPU emulation of a GPU): only a few documents are affordable.
       const docs = device === 'webgpu' ? allDocs.slice(0, webgpuDocs) : allDocs;
       const payload = { name: 'bench.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(toJsonl(docs)) };
@@ -182,7 +183,7 @@ async function shardBench(mb: number, dir: string, text: 'corpus' | 'web') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, text: { type: 'string', default: 'corpus' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, 'no-webgpu': { type: 'boolean', default: false }, text: { type: 'string', default: 'corpus' } } });
   const quick = values.quick!;
   const runs = Number(values.runs ?? (quick ? 1 : 5));
   const n = Number(values.docs ?? (quick ? 200 : 4000));
@@ -198,7 +199,7 @@ async function main() {
     result['cli'] = await cliBench(docs, runs, dir);
     result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
   }
-  if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50);
+  if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50, values['no-webgpu'] ? ['wasm'] : ['wasm', 'webgpu']);
   if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir, values.text);
   const cli = result['cli'] as { docs_per_second_end_to_end: Stat } | undefined;
   const naive = result['naive_transformers_js'] as { docs_per_second: number } | undefined;

@@ -1,16 +1,17 @@
 import { LABELS, type Label } from '../core/labels.ts';
 import { CSV_COLUMNS, isFailed, toCsvRow, toJsonLine, topPassage } from '../core/results.ts';
+import { ResultView, type SortKey } from '../core/result-view.ts';
 import { ScannerClient, type DevicePreference, type ScanProgress, type ScanRow } from './scanner-client.ts';
 
 // Document text is untrusted: this file only ever puts it into the page with textContent.
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const client = new ScannerClient();
-let rows: ScanRow[] = [];
+const view = new ResultView<ScanRow>();
 let threshold = 0.5;
-let sortKey: Label | 'id' | 'source' = 'misalignment';
-let sortDescending = true;
 let shown = 500;
+/** While a scan runs, the table is redrawn at most this often (progress still updates every batch). */
+const TABLE_REFRESH_MS = 1000;
 let running: AbortController | undefined;
 
 const SHORT: Record<Label, string> = {
@@ -69,11 +70,14 @@ async function scanFiles(files: File[]) {
   const text = $('progress-text');
   bar.value = 0;
   text.textContent = `Reading ${files.length} file(s)…`;
-  let pendingRender = false;
+  // Redrawing 500 rows costs tens of milliseconds; doing it for every batch made the page the
+  // bottleneck of fast (cached) scans. The first rows appear at once, then at most once a second.
+  let renderTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastRender = -Infinity;
   const render = () => {
-    if (pendingRender) return;
-    pendingRender = true;
-    requestAnimationFrame(() => { pendingRender = false; renderTable(); });
+    if (renderTimer !== undefined) return;
+    const wait = Math.max(0, lastRender + TABLE_REFRESH_MS - performance.now());
+    renderTimer = setTimeout(() => requestAnimationFrame(() => { renderTimer = undefined; lastRender = performance.now(); renderTable(); }), wait);
   };
   try {
     const summary = await client.scan(files, {
@@ -82,7 +86,7 @@ async function scanFiles(files: File[]) {
     }, (p) => {
       bar.value = p.bytesTotal ? p.bytesRead / p.bytesTotal : 0;
       text.textContent = progressText(p, started);
-    }, (batch) => { rows.push(...batch); render(); }, controller.signal);
+    }, (batch) => { view.add(batch); render(); }, controller.signal);
     bar.value = 1;
     const s = summary.ms / 1000;
     text.textContent = `Done: ${summary.documents} documents in ${s.toFixed(1)} s (${(summary.documents / Math.max(s, 1e-3)).toFixed(0)} docs/s) · ${summary.cached} from cache · ${summary.failed} with errors`;
@@ -91,31 +95,25 @@ async function scanFiles(files: File[]) {
     text.dataset['ms'] = String(summary.ms);
     text.dataset['state'] = 'done';
   } catch (e) {
-    if ((e as Error).name === 'AbortError') { text.textContent = `Cancelled after ${rows.length} documents; their results are kept.`; text.dataset['state'] = 'cancelled'; }
+    if ((e as Error).name === 'AbortError') { text.textContent = `Cancelled; the ${view.size} results so far are kept.`; text.dataset['state'] = 'cancelled'; }
     else { text.textContent = `Scan failed: ${(e as Error).message}`; text.dataset['state'] = 'failed'; }
   } finally {
     if (running === controller) running = undefined;
+    if (renderTimer !== undefined) clearTimeout(renderTimer);
+    renderTimer = undefined;
     renderTable();
     void refreshCacheStatus();
   }
 }
 
-function sortedRows(): ScanRow[] {
-  const value = (r: ScanRow): number | string => {
-    if (sortKey === 'id' || sortKey === 'source') return r[sortKey];
-    return isFailed(r) ? -1 : r.scores[sortKey];
-  };
-  const dir = sortDescending ? -1 : 1;
-  return rows.slice().sort((a, b) => { const x = value(a); const y = value(b); return x < y ? -dir : x > y ? dir : 0; });
-}
-
 function renderHeader() {
   const tr = $('results').querySelector('thead tr')!;
   tr.replaceChildren();
-  const cols: [typeof sortKey | null, string][] = [['id', 'id'], ['source', 'source'], ...LABELS.map((l): [Label, string] => [l, SHORT[l]]), [null, 'flag']];
+  const { key: sortKey, descending } = view.order;
+  const cols: [SortKey | null, string][] = [['id', 'id'], ['source', 'source'], ...LABELS.map((l): [Label, string] => [l, SHORT[l]]), [null, 'flag']];
   for (const [key, label] of cols) {
-    const th = el('th', key === sortKey ? `${label} ${sortDescending ? '▼' : '▲'}` : label);
-    if (key) th.addEventListener('click', () => { sortDescending = key === sortKey ? !sortDescending : true; sortKey = key; renderTable(); });
+    const th = el('th', key === sortKey ? `${label} ${descending ? '▼' : '▲'}` : label);
+    if (key) th.addEventListener('click', () => { view.setOrder(key, key === sortKey ? !descending : true); renderTable(); });
     tr.append(th);
   }
 }
@@ -123,8 +121,7 @@ function renderHeader() {
 function renderTable() {
   renderHeader();
   const body = $('results').querySelector('tbody')!;
-  const sorted = sortedRows();
-  body.replaceChildren(...sorted.slice(0, shown).map((r) => {
+  body.replaceChildren(...view.visible.map((r) => {
     const tr = el('tr');
     tr.append(el('td', r.id), el('td', r.line ? `${r.source}:${r.line}` : r.source));
     if (isFailed(r)) {
@@ -142,11 +139,8 @@ function renderTable() {
     tr.dataset['cached'] = String(Boolean(r.cached));
     return tr;
   }));
-  $('more').hidden = sorted.length <= shown;
-  const scored = rows.filter((r) => !isFailed(r));
-  const flagged = scored.filter((r) => !isFailed(r) && r.scores.misalignment >= threshold).length;
-  const cached = rows.filter((r) => r.cached).length;
-  $('summary').textContent = `${flagged} flagged of ${scored.length} scored · ${rows.length - scored.length} with errors · ${cached} from cache`;
+  $('more').hidden = view.hidden === 0;
+  $('summary').textContent = `${view.flaggedAt(threshold)} flagged of ${view.size - view.failed} scored · ${view.failed} with errors · ${view.cached} from cache`;
 }
 
 function showDetail(r: ScanRow) {
@@ -210,7 +204,7 @@ function wire() {
   $('score-paste').addEventListener('click', () => {
     const text = $<HTMLTextAreaElement>('paste').value;
     if (!text.trim()) return;
-    void scanFiles([new File([text], `pasted-${rows.length + 1}.txt`, { type: 'text/plain' })]);
+    void scanFiles([new File([text], `pasted-${view.size + 1}.txt`, { type: 'text/plain' })]);
   });
   $('cancel').addEventListener('click', () => running?.abort());
   $<HTMLInputElement>('threshold').addEventListener('input', (e) => {
@@ -218,11 +212,11 @@ function wire() {
     $('threshold-value').textContent = fmt(threshold);
     renderTable();
   });
-  $('more').addEventListener('click', () => { shown += 500; renderTable(); });
+  $('more').addEventListener('click', () => { shown += 500; view.setLimit(shown); renderTable(); });
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true; });
-  $('export-jsonl').addEventListener('click', () => download('scores.jsonl', rows.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
-  $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...rows.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));
-  $('clear-results').addEventListener('click', () => { rows = []; $('detail').hidden = true; renderTable(); });
+  $('export-jsonl').addEventListener('click', () => download('scores.jsonl', view.all.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
+  $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...view.all.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));
+  $('clear-results').addEventListener('click', () => { view.clear(); $('detail').hidden = true; renderTable(); });
   $('clear-cache').addEventListener('click', async () => { await client.clearCache(); await refreshCacheStatus(); });
   const select = $<HTMLSelectElement>('device');
   const requested = new URLSearchParams(location.search).get('device');

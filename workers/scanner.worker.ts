@@ -3,9 +3,10 @@
 // Reached through comlink; its API type is exported from here (STYLE: type the worker API from the worker).
 import { expose } from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import { cacheKey } from '../core/cache-key.ts';
+import { batchCacheKey, cacheKey } from '../core/cache-key.ts';
 import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
+import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
 import { topPassage, type DocumentResult, type FailedDocument, type InputDocument, type ScoredDocument } from '../core/results.ts';
 import { Scorer, type StageTimes } from '../core/scorer.ts';
@@ -166,6 +167,7 @@ const api = {
     const keepAllDetail = bytesTotal <= DETAIL_FOR_ALL_BELOW_BYTES;
     let bytesBefore = 0;
     let lastProgress = 0;
+    let delivering: void | Promise<void> = undefined;
 
     for (const [fileIndex, file] of files.entries()) {
       let bytesRead = 0;
@@ -178,15 +180,32 @@ const api = {
       let batch: ({ doc: InputDocument } | { failure: FailedDocument })[] = [];
       const flush = async () => {
         const docs = batch.flatMap((r) => ('doc' in r ? [r.doc] : []));
-        const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
-        const hits = await store.getMany(keys);
-        const misses = docs.filter((_, i) => !hits[i]);
-        const fresh = await scorer.scoreDocuments(misses);
-        const freshByDoc = new Map(misses.map((d, i) => [d, fresh[i]!]));
-        await store.putMany(misses.flatMap((d) => {
-          const r = freshByDoc.get(d)!;
-          return 'error' in r ? [] : [toCached(keys[docs.indexOf(d)]!, r)];
-        }));
+        // A re-scan of the same file finds each whole batch under one key; otherwise look up every document.
+        const batchKey = docs.length > 0 ? await batchCacheKey(docs.map((d) => d.text), scorer.model) : undefined;
+        const wholeBatch = batchKey ? await store.getBatch(batchKey) : undefined;
+        let hits: (StoredScores | undefined)[];
+        const freshByDoc = new Map<InputDocument, DocumentResult>();
+        if (wholeBatch && wholeBatch.length === docs.length) {
+          hits = wholeBatch;
+        } else {
+          const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
+          hits = await store.getMany(keys);
+          const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
+          const fresh = await scorer.scoreDocuments(missing.map((i) => docs[i]!));
+          const inOrder = hits.slice();
+          const newEntries: CachedScores[] = [];
+          missing.forEach((i, j) => {
+            const result = fresh[j]!;
+            freshByDoc.set(docs[i]!, result);
+            if ('error' in result) return;
+            const entry = toCached(keys[i]!, result);
+            inOrder[i] = entry;
+            newEntries.push(entry);
+          });
+          const complete = inOrder.every((e): e is StoredScores => e !== undefined);
+          // The batch record only when every document in it has scores (a failed one is tried again next time).
+          await store.putMany(newEntries, complete && batchKey ? { key: batchKey, model: scorer.model, entries: inOrder } : undefined);
+        }
         let k = 0;
         const rows: ScanRow[] = batch.map((r): ScanRow => {
           if ('failure' in r) return r.failure;
@@ -202,9 +221,11 @@ const api = {
           summary.documents++;
           if ('error' in row) summary.failed++; else { summary.scored++; if (row.cached) summary.cached++; }
         }
-        // Awaited: rows travel on the callback's own channel, so without waiting the final result could
-        // overtake the last rows; waiting also keeps the worker from running ahead of the page (memory).
-        await onRows(rows);
+        // One batch in flight: the page takes in this batch while the next is read and scored, but the
+        // worker never runs further ahead than that (memory), and the last delivery is awaited before
+        // scan() returns, so the final result cannot overtake the last rows.
+        await delivering;
+        delivering = onRows(rows);
         batch = [];
         report(true);
       };
@@ -215,6 +236,7 @@ const api = {
       await flush();
       bytesBefore += file.size;
     }
+    await delivering;
     summary.ms = performance.now() - started;
     return summary;
   },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey } from '../../core/cache-key.ts';
+import { batchCacheKey, cacheKey } from '../../core/cache-key.ts';
+import { packScores, unpackScores } from '../../core/packed-scores.ts';
+import { ResultView } from '../../core/result-view.ts';
 import { scoresFromArray } from '../../core/labels.ts';
 import { CSV_COLUMNS, toCsvRow, toJsonLine, type ScoredDocument } from '../../core/results.ts';
 
@@ -34,5 +36,62 @@ describe('cacheKey', () => {
   it('changes with the model version, so a new model never serves old scores', async () => {
     expect(await cacheKey('abc', 'm@2')).not.toBe(await cacheKey('abc', 'm@1'));
     expect(await cacheKey('abd', 'm@1')).not.toBe(await cacheKey('abc', 'm@1'));
+  });
+});
+
+describe('batchCacheKey', () => {
+  it('depends on every text, their order, where they split, and the model', async () => {
+    const k = await batchCacheKey(['ab', 'c'], 'm@1');
+    expect(k).toMatch(/^batch:2:[0-9a-f]{64}:m@1$/);
+    expect(await batchCacheKey(['ab', 'c'], 'm@1')).toBe(k);
+    expect(await batchCacheKey(['a', 'bc'], 'm@1')).not.toBe(k);
+    expect(await batchCacheKey(['c', 'ab'], 'm@1')).not.toBe(k);
+    expect(await batchCacheKey(['ab', 'c'], 'm@2')).not.toBe(k);
+  });
+});
+
+describe('packed batch scores', () => {
+  const other = { ...doc, flagged: false, passages: [doc.passages[0]!] };
+  it('round-trips every score and offset exactly', () => {
+    const stored = [doc, other].map(({ scores, flagged, passages, model }) => ({ scores, flagged, passages, model }));
+    const packed = packScores(stored);
+    expect(packed.length).toBe(2 * (2 + 7) + 3 * (2 + 7));
+    expect(unpackScores(packed, 2, 'm@1')).toEqual(stored);
+  });
+  it('refuses a record that does not hold the stated number of documents', () => {
+    const packed = packScores([doc]);
+    expect(() => unpackScores(packed, 2, 'm@1')).toThrow(/Corrupt cache record/);
+    expect(() => unpackScores(packed.subarray(0, packed.length - 1), 1, 'm@1')).toThrow(/Corrupt cache record/);
+  });
+});
+
+describe('ResultView', () => {
+  const row = (id: string, misalignment: number, extra: { cached?: boolean } = {}) =>
+    ({ ...doc, id, scores: scoresFromArray([misalignment, 0, 0, 0, 0, 0, 0]), ...extra });
+  const rng = (() => { let s = 7; return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+
+  it('shows the same rows as a stable sort of everything, however the rows arrive in batches', () => {
+    // Scores on a coarse grid so that many rows tie: ties must keep arrival order.
+    const rows = Array.from({ length: 1000 }, (_, i) => row(`d${i}`, Math.round(rng() * 20) / 20));
+    const view = new ResultView<ReturnType<typeof row>>('misalignment', true, 50);
+    for (let i = 0; i < rows.length;) { const n = 1 + Math.floor(rng() * 130); view.add(rows.slice(i, i + n)); i += n; }
+    const expected = rows.slice().sort((a, b) => b.scores.misalignment - a.scores.misalignment).slice(0, 50);
+    expect(view.visible.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+    expect(view.size).toBe(1000);
+    expect(view.hidden).toBe(950);
+    view.setOrder('id', false);
+    expect(view.visible[0]!.id).toBe('d0');
+    expect(view.visible[1]!.id).toBe('d1');
+    view.setLimit(2000);
+    expect(view.hidden).toBe(0);
+  });
+
+  it('counts failures, cache hits and flags, and puts failures last when sorting by score', () => {
+    const view = new ResultView<ReturnType<typeof row> | { id: string; source: string; code: string; error: string }>();
+    view.add([row('a', 0.9, { cached: true }), { id: 'bad', source: 'x', code: 'malformed-json', error: '...' }, row('b', 0.2)]);
+    expect([view.failed, view.cached, view.flaggedAt(0.5), view.flaggedAt(0.1)]).toEqual([1, 1, 1, 2]);
+    expect(view.visible.map((r) => r.id)).toEqual(['a', 'b', 'bad']);
+    view.clear();
+    expect([view.size, view.failed, view.cached, view.visible.length]).toEqual([0, 0, 0, 0]);
   });
 });
