@@ -5,6 +5,7 @@
 //   npm run bench                       full run
 //   npm run bench -- --quick            a short run (CI: proves the benchmark still works)
 //   npm run bench -- --shard-mb 1024    also stream a 1 GB shard through the CLI and report peak memory
+//   npm run bench -- --tab-shard-mb 64  also drop a 64 MB shard on the app: docs/s, tab peak memory, progress gaps
 //   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
 //   npm run bench -- --no-cli --no-webgpu   only the browser on WASM (also: --runs N, --docs N, --out FILE)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -165,25 +166,83 @@ async function firstScore(page: import('playwright-core').Page, since: number): 
   return ms;
 }
 
-async function shardBench(mb: number, dir: string, text: 'corpus' | 'web') {
-  const file = join(dir, 'shard.jsonl');
+/** Writes a JSONL shard of about `mb` MiB of generated documents. */
+async function writeShard(file: string, mb: number, text: 'corpus' | 'web'): Promise<number> {
   const docs = generateDocuments(2000, text);
   const stream = createWriteStream(file);
-  let written = 0;
-  for (let i = 0; written < mb * 1024 * 1024; i++) {
+  let written = 0; let lines = 0;
+  for (let i = 0; written < mb * 1024 * 1024; i++, lines++) {
     const line = JSON.stringify({ id: `s${i}`, text: docs[i % docs.length]!.text }) + '\n';
     written += line.length;
     if (!stream.write(line)) await once(stream, 'drain');
   }
   stream.end();
   await once(stream, 'finish');
+  return lines;
+}
+
+async function shardBench(mb: number, dir: string, text: 'corpus' | 'web') {
+  const file = join(dir, 'shard.jsonl');
+  const lines = await writeShard(file, mb, text);
   const { seconds, maxRssMb } = timeCli(file, join(dir, 'shard-out.jsonl'));
-  const lines = Number(execFileSync('wc', ['-l', file]).toString().split(' ')[0]);
   return { shard_mb: mb, documents: lines, seconds: round(seconds), docs_per_second: round(lines / seconds), cli_peak_rss_mb: maxRssMb };
 }
 
+/** Peak resident memory (VmHWM) of Chromium's renderer processes: the tab and its workers live in one. */
+function peakRendererRssMb(): number {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes('--type=renderer'));
+  let peak = 0;
+  for (const line of ps) {
+    const pid = line.trim().split(/\s+/)[0];
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb / 1024);
+    } catch { /* the process ended */ }
+  }
+  return round(peak);
+}
+
+/**
+ * A whole shard dropped on the app (WASM): documents per second, the tab's peak memory, and the
+ * longest gap between progress updates (the page must stay responsive).
+ */
+async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web') {
+  const file = join(dir, 'tab-shard.jsonl');
+  const lines = await writeShard(file, mb, text);
+  if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
+  const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  const address = server.httpServer.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/?device=wasm`;
+  const browser = await launchChromium();
+  try {
+    const { page } = await openApp(browser, url);
+    await waitForModel(page);
+    // Gaps between progress-text changes, measured in the page (a string: no bundler helpers inside).
+    await page.evaluate(`(() => {
+      const target = document.querySelector('[data-testid=progress-text]');
+      window.__gaps = { last: 0, max: 0 };
+      new MutationObserver(() => {
+        const now = performance.now();
+        if (window.__gaps.last) window.__gaps.max = Math.max(window.__gaps.max, now - window.__gaps.last);
+        window.__gaps.last = now;
+      }).observe(target, { childList: true, characterData: true, subtree: true });
+    })()`);
+    const t0 = performance.now();
+    await page.getByTestId('file-input').setInputFiles(file);
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling: 1000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const documents = Number(await page.getByTestId('progress-text').getAttribute('data-documents'));
+    if (documents !== lines) throw new Error(`the tab scored ${documents} of ${lines} documents`);
+    const maxGapMs = Number(await page.evaluate('window.__gaps.max'));
+    return { shard_mb: mb, documents, seconds: round(seconds), docs_per_second: round(documents / seconds), tab_peak_rss_mb: peakRendererRssMb(), longest_progress_gap_ms: round(maxGapMs) };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, 'no-webgpu': { type: 'boolean', default: false }, text: { type: 'string', default: 'corpus' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, 'no-webgpu': { type: 'boolean', default: false }, 'tab-shard-mb': { type: 'string' }, text: { type: 'string', default: 'corpus' } } });
   const quick = values.quick!;
   const runs = Number(values.runs ?? (quick ? 1 : 5));
   const n = Number(values.docs ?? (quick ? 200 : 4000));
@@ -201,6 +260,7 @@ async function main() {
   }
   if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50, values['no-webgpu'] ? ['wasm'] : ['wasm', 'webgpu']);
   if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir, values.text);
+  if (values['tab-shard-mb']) result['tab_shard'] = await tabShardBench(Number(values['tab-shard-mb']), dir, values.text);
   const cli = result['cli'] as { docs_per_second_end_to_end: Stat } | undefined;
   const naive = result['naive_transformers_js'] as { docs_per_second: number } | undefined;
   if (cli && naive) result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
@@ -229,6 +289,8 @@ function printTable(r: Record<string, unknown>) {
   }
   const s = r['shard'] as { shard_mb: number; docs_per_second: number; cli_peak_rss_mb: number } | undefined;
   if (s) rows.push([`CLI ${s.shard_mb} MB shard docs/s`, String(s.docs_per_second)], [`CLI ${s.shard_mb} MB shard peak RSS MB`, String(s.cli_peak_rss_mb)]);
+  const t = r['tab_shard'] as { shard_mb: number; docs_per_second: number; tab_peak_rss_mb: number; longest_progress_gap_ms: number } | undefined;
+  if (t) rows.push([`tab ${t.shard_mb} MB shard docs/s (WASM)`, String(t.docs_per_second)], [`tab ${t.shard_mb} MB shard peak renderer RSS MB`, String(t.tab_peak_rss_mb)], [`tab ${t.shard_mb} MB shard longest progress gap ms`, String(t.longest_progress_gap_ms)]);
   console.log(`model ${r['model']} · ${r['documents']} documents of 2,000 characters (${r['text']} text) · ${r['runs']} run(s): median (min–max)`);
   for (const [k, v] of rows) console.log(`${k.padEnd(52)} ${v}`);
 }
