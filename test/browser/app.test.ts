@@ -73,6 +73,15 @@ describe('scanner app', () => {
     expect(await page.locator('tbody tr[data-cached=true]').count()).toBe(13);
     const again = await exportJsonl(page);
     expect(again).toEqual(rows);
+
+    // A different file (other batches) that shares two documents: those two come from the
+    // per-document cache with the same scores; the new one is scored.
+    const notes = jsonl.split('\n');
+    const mixed = [notes[3], notes[1], JSON.stringify({ id: 'new', text: 'The lighthouse keeper painted the stairs blue.' })].join('\n');
+    await page.locator('#clear-results').click();
+    expect(await scan(page, [file('mixed.jsonl', mixed)])).toMatch(/Done: 3 documents .* 2 from cache/);
+    const third = await exportJsonl(page);
+    for (const id of ['n3', 'n1']) expect(third.find((r) => r['id'] === id)!['scores']).toEqual(rows.find((r) => r['id'] === id)!['scores']);
   });
 
   it('gives the same scores on WebGPU (software adapter) and WASM, within 1e-4', async () => {
