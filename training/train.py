@@ -124,6 +124,17 @@ class Transformer(nn.Module):
 ARCHS = {"bag": Bag, "cnn": Cnn, "cnn-wide": CnnWide, "transformer": Transformer}
 
 
+class Ensemble(nn.Module):
+    """The mean of several models' logits (each member chose its own best epoch); one ONNX graph."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, ids, mask):
+        return torch.stack([m(ids, mask) for m in self.members]).mean(dim=0)
+
+
 class Calibrated(nn.Module):
     """Wraps a model with per-label Platt scaling fitted on dev, so exported logits are calibrated."""
 
@@ -223,41 +234,16 @@ def fit_platt(logits, y, weights=None, steps=300):
     return scale, bias
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="training/build")
-    ap.add_argument("--arch", default="cnn", choices=sorted(ARCHS))
-    ap.add_argument("--out", default=None)
-    ap.add_argument("--epochs", type=int, default=7)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
-    ap.add_argument("--max-minutes", type=float, default=20.0)
-    ap.add_argument("--metrics", default=None)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--freeze-emb", action="store_true", help="keep the GloVe vectors fixed")
-    ap.add_argument("--dropout", type=float, default=None)
-    ap.add_argument("--channels", type=int, default=None)
-    ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
-    ap.add_argument("--emb-dim", type=int, default=0, help="project the GloVe vectors to this many dimensions (PCA) for a smaller model")
-    args = ap.parse_args()
-
-    torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
-    data = json.load(open(os.path.join(args.build, "windows.json")))
-    emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
-    if args.emb_dim and args.emb_dim < emb.shape[1]:
-        # PCA of the vectors: keeps most of their geometry in a table a fraction of the size.
-        centred = emb[1:] - emb[1:].mean(dim=0, keepdim=True)
-        _, _, v = torch.linalg.svd(centred, full_matrices=False)
-        emb = torch.cat([torch.zeros(1, args.emb_dim), centred @ v[: args.emb_dim].T])
-    train, dev, val = data["train"], data["dev"], data["val"]
-    if args.limit:
-        train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
+def fit(args, arch, emb, train, dev, seed, shared_emb=None):
+    """Trains one model; keeps the epoch with the best dev score. Returns (model, history).
+    With `shared_emb` (an ensemble's later members) the model uses that embedding table, frozen:
+    the exported graph then holds one table, which is most of the model's size."""
+    torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
     kwargs = {k: v for k, v in {"dropout": args.dropout, "channels": args.channels}.items() if v is not None}
-    model = ARCHS[args.arch](emb, **kwargs)
-    if args.freeze_emb:
+    model = ARCHS[arch](emb, **kwargs)
+    if shared_emb is not None:
+        model.emb = shared_emb
+    if args.freeze_emb or shared_emb is not None:
         model.emb.weight.requires_grad_(False)
     emb_params = [p for p in model.emb.parameters() if p.requires_grad]
     other = [p for n, p in model.named_parameters() if not n.startswith("emb.")]
@@ -269,7 +255,7 @@ def main():
     pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32)
     steps_total = args.epochs * math.ceil(len(train) / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps_total, pct_start=0.1)
-    rnd = random.Random(args.seed)
+    rnd = random.Random(seed)
     best, best_state, history = -1.0, None, []
     started = time.time()
     for epoch in range(args.epochs):
@@ -298,6 +284,48 @@ def main():
             break
     model.load_state_dict(best_state)
     model.eval()
+    return model, history
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="training/build")
+    ap.add_argument("--arch", default="cnn", help=f"one of {sorted(ARCHS)}, or several joined by + for an ensemble (e.g. cnn+cnn-wide)")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--epochs", type=int, default=7)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
+    ap.add_argument("--max-minutes", type=float, default=20.0)
+    ap.add_argument("--metrics", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--freeze-emb", action="store_true", help="keep the GloVe vectors fixed")
+    ap.add_argument("--dropout", type=float, default=None)
+    ap.add_argument("--channels", type=int, default=None)
+    ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
+    ap.add_argument("--emb-dim", type=int, default=0, help="project the GloVe vectors to this many dimensions (PCA) for a smaller model")
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    data = json.load(open(os.path.join(args.build, "windows.json")))
+    emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
+    if args.emb_dim and args.emb_dim < emb.shape[1]:
+        # PCA of the vectors: keeps most of their geometry in a table a fraction of the size.
+        centred = emb[1:] - emb[1:].mean(dim=0, keepdim=True)
+        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        emb = torch.cat([torch.zeros(1, args.emb_dim), centred @ v[: args.emb_dim].T])
+    train, dev, val = data["train"], data["dev"], data["val"]
+    if args.limit:
+        train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
+    started = time.time()
+    members, history = [], []
+    for i, arch in enumerate(args.arch.split("+")):
+        model, h = fit(args, arch, emb, train, dev, args.seed + i, shared_emb=members[0].emb if members else None)
+        members.append(model); history.append(h)
+    model = members[0] if len(members) == 1 else Ensemble(members).eval()
+    history = history[0] if len(history) == 1 else history
     dev_logits = predict(model, dev)
     if len(dev) >= 40:
         scale, bias = fit_platt(dev_logits, np.array([g["target"] for g in dev]))
