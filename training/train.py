@@ -340,12 +340,21 @@ def main():
     if args.metrics:
         json.dump(report, open(args.metrics, "w"), indent=1)
     if args.out:
-        ids = torch.ones((2, 16), dtype=torch.long)
-        mask = torch.ones((2, 16), dtype=torch.long)
-        torch.onnx.export(final, (ids, mask), args.out, input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}},
-                          opset_version=14, do_constant_folding=True)
-        print(f"wrote {args.out}", file=sys.stderr)
+        export(final, args.out)
+        if len(members) > 1:
+            # Each member alone, calibrated on dev too: the model card compares them with the ensemble.
+            for i, member in enumerate(members):
+                m_scale, m_bias = fit_platt(predict(member, dev), np.array([g["target"] for g in dev]))
+                export(Calibrated(member, m_scale, m_bias).eval(), args.out.replace(".onnx", f".member{i}.onnx"))
+
+
+def export(model, path):
+    ids = torch.ones((2, 16), dtype=torch.long)
+    mask = torch.ones((2, 16), dtype=torch.long)
+    torch.onnx.export(model, (ids, mask), path, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}},
+                      opset_version=14, do_constant_folding=True)
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // Keeps the training pipeline from rotting: assemble, tokenize, train a small model on a slice,
 // export to ONNX, and check through the scanner's own scoring path that it loads and beats chance.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,5 +20,14 @@ describe('training pipeline (small slice)', () => {
     const metrics = await evaluate({ onnx: join(build, 'model.onnx'), modelDir, build, id: 'smoke', maxLength: 256, stride: 224, install: false });
     expect(metrics.validation_items).toBeGreaterThan(50);
     expect(metrics.misalignment.auroc).toBeGreaterThan(0.6);
-  }, 600_000);
+
+    // An ensemble (as shipped: members joined by +) is one graph whose members share one embedding
+    // table, so it is far smaller than two models; each member is also exported for comparison.
+    execFileSync('/usr/bin/python3', ['training/train.py', '--build', build, '--arch', 'bag+bag', '--epochs', '3', '--limit', '1500', '--out', join(build, 'ensemble.onnx')], { cwd: root, stdio: 'pipe' });
+    const single = statSync(join(build, 'model.onnx')).size;
+    expect(statSync(join(build, 'ensemble.onnx')).size).toBeLessThan(single * 1.2);
+    expect(existsSync(join(build, 'ensemble.member0.onnx')) && existsSync(join(build, 'ensemble.member1.onnx'))).toBe(true);
+    const ensemble = await evaluate({ onnx: join(build, 'ensemble.onnx'), modelDir, build, id: 'smoke', maxLength: 256, stride: 224, install: false });
+    expect(ensemble.misalignment.auroc).toBeGreaterThan(0.6);
+  }, 900_000);
 });
