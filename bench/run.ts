@@ -172,7 +172,8 @@ async function writeShard(file: string, mb: number, text: 'corpus' | 'web'): Pro
   const stream = createWriteStream(file);
   let written = 0; let lines = 0;
   for (let i = 0; written < mb * 1024 * 1024; i++, lines++) {
-    const line = JSON.stringify({ id: `s${i}`, text: docs[i % docs.length]!.text }) + '\n';
+    // Numbered so that every document is distinct: the app's cache must not turn the shard into a re-scan.
+    const line = JSON.stringify({ id: `s${i}`, text: `(${i}) ${docs[i % docs.length]!.text}` }) + '\n';
     written += line.length;
     if (!stream.write(line)) await once(stream, 'drain');
   }

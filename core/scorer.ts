@@ -26,6 +26,13 @@ export interface ScorerOptions {
   stage1?: { run: LogitsRunner; gate: number };
 }
 
+/** Per-call options of scorePassages() and scoreDocuments(). */
+export interface ScoreOptions {
+  signal?: AbortSignal;
+  /** Called after every model call (at most `maxBatch` passages): lets a long batch report progress. */
+  onModelCall?: () => void;
+}
+
 /** Passages scored, and how many of them the main model scored (all of them without a cascade). */
 export interface CascadeCounts { passages: number; mainModel: number }
 
@@ -55,7 +62,7 @@ export class Scorer {
   }
 
   /** Scores raw texts and returns the per-passage scores of each (empty list for a text with no tokens). */
-  async scorePassages(texts: readonly string[], signal?: AbortSignal): Promise<PassageScores[][]> {
+  async scorePassages(texts: readonly string[], options: ScoreOptions = {}): Promise<PassageScores[][]> {
     let t0 = performance.now();
     const pending: PendingPassage[] = [];
     texts.forEach((text, doc) => {
@@ -71,11 +78,11 @@ export class Scorer {
     const scores = new Array<Scores>(pending.length);
     let forMain = order;
     if (this.stage1) {
-      await this.runBatches(this.stage1.run, pending, order, scores, signal);
+      await this.runBatches(this.stage1.run, pending, order, scores, options);
       const gate = this.stage1.gate;
       forMain = order.filter((p) => scores[p]!.misalignment >= gate || scores[p]!.aligned >= gate);
     }
-    await this.runBatches(this.run, pending, forMain, scores, signal);
+    await this.runBatches(this.run, pending, forMain, scores, options);
     this.counts.passages += pending.length;
     this.counts.mainModel += forMain.length;
 
@@ -87,7 +94,7 @@ export class Scorer {
   }
 
   /** Runs `run` over the passages `indices` (sorted by length) in padded batches, writing their scores. */
-  private async runBatches(run: LogitsRunner, pending: PendingPassage[], indices: number[], scores: Scores[], signal?: AbortSignal): Promise<void> {
+  private async runBatches(run: LogitsRunner, pending: PendingPassage[], indices: number[], scores: Scores[], { signal, onModelCall }: ScoreOptions): Promise<void> {
     for (let from = 0; from < indices.length; from += this.maxBatch) {
       signal?.throwIfAborted();
       const batchIdx = indices.slice(from, from + this.maxBatch);
@@ -107,12 +114,13 @@ export class Scorer {
         for (let k = 0; k < LABELS.length; k++) probs[k] = sigmoid(logits[row * LABELS.length + k]!);
         scores[p] = scoresFromArray(probs);
       });
+      onModelCall?.();
     }
   }
 
   /** Scores documents; a document without any token becomes a FailedDocument, the rest go on. */
-  async scoreDocuments(docs: readonly InputDocument[], signal?: AbortSignal): Promise<DocumentResult[]> {
-    const passages = await this.scorePassages(docs.map((d) => d.text), signal);
+  async scoreDocuments(docs: readonly InputDocument[], options: ScoreOptions = {}): Promise<DocumentResult[]> {
+    const passages = await this.scorePassages(docs.map((d) => d.text), options);
     const t0 = performance.now();
     const results = docs.map((doc, i): DocumentResult => {
       const { id, source, line } = doc;

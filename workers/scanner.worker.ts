@@ -135,7 +135,8 @@ async function createEngine(preference: DevicePreference) {
   const main = await start(modelBytes, config.canary.logits, 'model');
   const stage1 = stage1Bytes && config.cascade ? await start(stage1Bytes, config.cascade.canary_logits, 'first-stage model') : undefined;
   const canaryMaxDiff = Math.max(main.diff, stage1?.diff ?? 0);
-  const scorer = new Scorer(main.run, tokenizer, config, { stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate } : undefined });
+  // 32 passages per model call: each call takes ~0.2 s here, so progress can be reported that often.
+  const scorer = new Scorer(main.run, tokenizer, config, { maxBatch: 32, stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate } : undefined });
   const report: DeviceReport = { device, reason, adapter: adapterName, model: scorer.model, threshold: config.threshold, loadMs: performance.now() - started, canaryMaxDiff };
   return { scorer, config, report };
 }
@@ -191,7 +192,9 @@ const api = {
           const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
           hits = await store.getMany(keys);
           const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
-          const fresh = await scorer.scoreDocuments(missing.map((i) => docs[i]!));
+          // Progress after every model call, not only every batch: at ~100 docs/s a batch of 128
+          // takes over a second, and the page must show progress at least twice a second.
+          const fresh = await scorer.scoreDocuments(missing.map((i) => docs[i]!), { onModelCall: () => report() });
           const inOrder = hits.slice();
           const newEntries: CachedScores[] = [];
           missing.forEach((i, j) => {
