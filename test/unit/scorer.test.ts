@@ -52,6 +52,15 @@ describe('Scorer', () => {
     expect(scorer.counts).toEqual({ passages: doc!.length, mainModel: mainSeen.length });
   });
 
+  it('reports after every model call, so a slow batch can show progress', async () => {
+    const seen: number[][] = [];
+    const scorer = new Scorer(fakeModel(0.9, 0.1, seen), tokenizer, config, { maxBatch: 2 });
+    let calls = 0;
+    const [doc] = await scorer.scorePassages([long], { onModelCall: () => calls++ });
+    expect(calls).toBe(Math.ceil(doc!.length / 2));
+    expect(seen.length).toBe(doc!.length);
+  });
+
   it('reports a document without words as an error and scores the rest', async () => {
     const scorer = new Scorer(fakeModel(0.9, 0.1, []), tokenizer, config);
     const out = await scorer.scoreDocuments([{ id: 'e', source: 's', text: ' \u0000 ' }, { id: 'b', source: 's', text: 'a robot' }]);
