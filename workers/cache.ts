@@ -53,10 +53,18 @@ export class ScoreCache {
     return found;
   }
 
-  /** The whole batch stored under `batchKey`, if this exact batch was scored before. */
+  /**
+   * The whole batch stored under `batchKey`, if this exact batch was scored before. A record that
+   * does not unpack is treated as absent: the per-document cache or the model answers instead.
+   */
   async getBatch(batchKey: string): Promise<StoredScores[] | undefined> {
     const batch = await this.db.get('batches', batchKey);
-    return batch && unpackScores(batch.packed, batch.count, batch.model);
+    if (!batch) return undefined;
+    try {
+      return unpackScores(batch.packed, batch.count, batch.model);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
