@@ -297,7 +297,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
-    ap.add_argument("--max-minutes", type=float, default=20.0)
+    ap.add_argument("--max-minutes", type=float, default=20.0, help="stop a model (each ensemble member) after the epoch that passes this")
     ap.add_argument("--metrics", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--freeze-emb", action="store_true", help="keep the GloVe vectors fixed")
