@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { preview } from 'vite';
 import { loadNodeModel } from '../cli/node-model.ts';
 import type { InputDocument } from '../core/results.ts';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openApp, waitForModel } from '../test/browser/chromium.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -103,14 +104,24 @@ async function naiveBench(docs: InputDocument[]) {
   return { docs_per_second: round(docs.length / ((performance.now() - t0) / 1000)), note: 'one document per call, truncated to max_length (no passages), Node' };
 }
 
-async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[]) {
+/** Builds the app if needed, serves it with `vite preview` and runs `fn` with a fresh Chromium. */
+async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T>): Promise<T> {
   if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
   const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   const address = server.httpServer.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
   const browser = await launchChromium();
-  const out: Record<string, unknown> = {};
   try {
+    return await fn(browser, url);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[]) {
+  return withServedApp(async (browser, url) => {
+    const out: Record<string, unknown> = {};
     for (const device of devices) {
       // WebGPU here runs on SwiftShader (a CPU emulation of a GPU): only a few documents are affordable.
       const docs = device === 'webgpu' ? allDocs.slice(0, webgpuDocs) : allDocs;
@@ -149,15 +160,12 @@ async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: 
         ...(device === 'webgpu' ? { note: 'software adapter (SwiftShader) on this machine: says nothing about a real GPU' } : {}),
       };
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Milliseconds from `since` until a pasted document's score is on the page. */
-async function firstScore(page: import('playwright-core').Page, since: number): Promise<number> {
+async function firstScore(page: Page, since: number): Promise<number> {
   await page.getByTestId('paste').fill(`Cold start probe ${since}: the assistant said it had finished, though it had not.`);
   await page.getByTestId('score-paste').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 120_000 });
@@ -210,13 +218,8 @@ function peakRendererRssMb(): number {
 async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web') {
   const file = join(dir, 'tab-shard.jsonl');
   const lines = await writeShard(file, mb, text);
-  if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
-  const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
-  const address = server.httpServer.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/?device=wasm`;
-  const browser = await launchChromium();
-  try {
-    const { page } = await openApp(browser, url);
+  return withServedApp(async (browser, url) => {
+    const { page } = await openApp(browser, `${url}?device=wasm`);
     await waitForModel(page);
     // Gaps between progress-text changes, measured in the page (a string: no bundler helpers inside).
     await page.evaluate(`(() => {
@@ -244,10 +247,7 @@ async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web') {
       shard_mb: mb, documents, seconds: round(seconds), docs_per_second: round(documents / seconds), tab_peak_rss_mb: peakRendererRssMb(),
       longest_progress_gap_ms: round(gaps.max), progress_updates: gaps.count, progress_gaps_over_500_ms: gaps.over500,
     };
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 }
 
 async function main() {

@@ -19,6 +19,8 @@ export class ResultView<Row extends DocumentResult & { cached?: boolean }> {
 
   get all(): readonly Row[] { return this.rows; }
   get visible(): readonly Row[] { return this.top; }
+  /** How many rows the view shows at most. */
+  get shown(): number { return this.limit; }
   get order(): { key: SortKey; descending: boolean } { return { key: this.sortKey, descending: this.descending }; }
   get size(): number { return this.rows.length; }
   get failed(): number { return this.counts.failed; }

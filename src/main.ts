@@ -9,7 +9,6 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const client = new ScannerClient();
 const view = new ResultView<ScanRow>();
 let threshold = 0.5;
-let shown = 500;
 /** While a scan runs, the table is redrawn at most this often (progress still updates every batch). */
 const TABLE_REFRESH_MS = 1000;
 let running: AbortController | undefined;
@@ -212,7 +211,7 @@ function wire() {
     $('threshold-value').textContent = fmt(threshold);
     renderTable();
   });
-  $('more').addEventListener('click', () => { shown += 500; view.setLimit(shown); renderTable(); });
+  $('more').addEventListener('click', () => { view.setLimit(view.shown + 500); renderTable(); });
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true; });
   $('export-jsonl').addEventListener('click', () => download('scores.jsonl', view.all.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
   $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...view.all.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));

@@ -71,13 +71,14 @@ export class ScoreCache {
    * Stores many results in one transaction (one commit per batch, not per document), and the whole
    * batch once more as one record, so that a re-scan of the same file needs one lookup per batch.
    */
-  async putMany(entries: readonly CachedScores[], batch?: { key: string; model: string; entries: readonly StoredScores[] }): Promise<void> {
+  async putMany(entries: readonly CachedScores[], batch?: { key: string; entries: readonly StoredScores[] }): Promise<void> {
     if (entries.length === 0 && !batch) return;
     const tx = this.db.transaction(['results', 'batches'], 'readwrite');
     const results = tx.objectStore('results');
     const writes: Promise<unknown>[] = entries.map((e) => results.put(e));
     if (batch) {
-      const record: CachedBatch = { key: batch.key, model: batch.model, count: batch.entries.length, packed: packScores(batch.entries), storedAt: Date.now() };
+      // Every entry of a batch comes from the model named in its key.
+      const record: CachedBatch = { key: batch.key, model: batch.entries[0]?.model ?? '', count: batch.entries.length, packed: packScores(batch.entries), storedAt: Date.now() };
       writes.push(tx.objectStore('batches').put(record));
     }
     await Promise.all([...writes, tx.done]);

@@ -181,43 +181,41 @@ const api = {
       let batch: ({ doc: InputDocument } | { failure: FailedDocument })[] = [];
       const flush = async () => {
         const docs = batch.flatMap((r) => ('doc' in r ? [r.doc] : []));
+        const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
         // A re-scan of the same file finds each whole batch under one key; otherwise look up every document.
-        const batchKey = docs.length > 0 ? await batchCacheKey(docs.map((d) => d.text), scorer.model) : undefined;
+        const batchKey = keys.length > 0 ? await batchCacheKey(keys) : undefined;
         const wholeBatch = batchKey ? await store.getBatch(batchKey) : undefined;
-        let hits: (StoredScores | undefined)[];
-        const freshByDoc = new Map<InputDocument, DocumentResult>();
-        if (wholeBatch && wholeBatch.length === docs.length) {
-          hits = wholeBatch;
-        } else {
-          const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
-          hits = await store.getMany(keys);
-          const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
+        const hits: (StoredScores | undefined)[] = wholeBatch?.length === docs.length ? wholeBatch : await store.getMany(keys);
+        const fresh: (DocumentResult | undefined)[] = [];
+        const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
+        if (missing.length > 0) {
           // Progress after every model call, not only every batch: at ~100 docs/s a batch of 128
           // takes over a second, and the page must show progress at least twice a second.
-          const fresh = await scorer.scoreDocuments(missing.map((i) => docs[i]!), { onModelCall: () => report() });
-          const inOrder = hits.slice();
+          const results = await scorer.scoreDocuments(missing.map((i) => docs[i]!), { onModelCall: () => report() });
+          missing.forEach((i, j) => { fresh[i] = results[j]; });
+        }
+        if (batchKey && !wholeBatch) {
           const newEntries: CachedScores[] = [];
-          missing.forEach((i, j) => {
-            const result = fresh[j]!;
-            freshByDoc.set(docs[i]!, result);
-            if ('error' in result) return;
+          const entries = docs.map((_, i) => {
+            const result = fresh[i];
+            if (hits[i] || !result || 'error' in result) return hits[i];
             const entry = toCached(keys[i]!, result);
-            inOrder[i] = entry;
             newEntries.push(entry);
+            return entry;
           });
-          const complete = inOrder.every((e): e is StoredScores => e !== undefined);
           // The batch record only when every document in it has scores (a failed one is tried again next time).
-          await store.putMany(newEntries, complete && batchKey ? { key: batchKey, model: scorer.model, entries: inOrder } : undefined);
+          const complete = entries.every((e): e is StoredScores => e !== undefined);
+          await store.putMany(newEntries, complete ? { key: batchKey, entries } : undefined);
         }
         let k = 0;
         const rows: ScanRow[] = batch.map((r): ScanRow => {
           if ('failure' in r) return r.failure;
-          const doc = r.doc; const i = k++;
+          const i = k++;
           const hit = hits[i];
-          const { id, source, line, text } = doc;
+          const { id, source, line, text } = r.doc;
           const row: ScanRow = hit
             ? { id, source, line, scores: hit.scores, flagged: hit.flagged, passages: hit.passages, model: hit.model, text, cached: true }
-            : { ...freshByDoc.get(doc)!, text, cached: false };
+            : { ...fresh[i]!, text, cached: false };
           return keepAllDetail ? row : trimDetail(row);
         });
         for (const row of rows) {

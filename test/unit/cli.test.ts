@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { sigmoid } from '../../core/aggregate.ts';
 import { LABELS } from '../../core/labels.ts';
 
 const run = promisify(execFile);
@@ -41,7 +42,6 @@ describe('mscan score', () => {
     writeFileSync(file, config.canary.text);
     const { stdout } = await mscan('score', file);
     const o = JSON.parse(stdout);
-    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
     // With a cascade, the main model scores the canary only if the first stage lets it through.
     const stage1 = config.cascade?.canary_logits.map(sigmoid);
     const throughGate = !stage1 || stage1[0] >= config.cascade.gate || stage1[6] >= config.cascade.gate;

@@ -40,13 +40,14 @@ describe('cacheKey', () => {
 });
 
 describe('batchCacheKey', () => {
-  it('depends on every text, their order, where they split, and the model', async () => {
-    const k = await batchCacheKey(['ab', 'c'], 'm@1');
-    expect(k).toMatch(/^batch:2:[0-9a-f]{64}:m@1$/);
-    expect(await batchCacheKey(['ab', 'c'], 'm@1')).toBe(k);
-    expect(await batchCacheKey(['a', 'bc'], 'm@1')).not.toBe(k);
-    expect(await batchCacheKey(['c', 'ab'], 'm@1')).not.toBe(k);
-    expect(await batchCacheKey(['ab', 'c'], 'm@2')).not.toBe(k);
+  it('depends on every document, their order, and the model', async () => {
+    const keys = (texts: string[], model = 'm@1') => Promise.all(texts.map((t) => cacheKey(t, model)));
+    const k = await batchCacheKey(await keys(['ab', 'c']));
+    expect(k).toMatch(/^batch:2:[0-9a-f]{64}$/);
+    expect(await batchCacheKey(await keys(['ab', 'c']))).toBe(k);
+    expect(await batchCacheKey(await keys(['a', 'bc']))).not.toBe(k);
+    expect(await batchCacheKey(await keys(['c', 'ab']))).not.toBe(k);
+    expect(await batchCacheKey(await keys(['ab', 'c'], 'm@2'))).not.toBe(k);
   });
 });
 
