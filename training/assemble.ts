@@ -264,7 +264,7 @@ function shingles(text: string, n = 5): Set<string> {
 }
 
 /**
- * Drops training items that are near-duplicates of a validation item (5-word shingle containment
+ * Drops training items that are near-duplicates of a validation or test item (5-word shingle containment
  * of either in the other at least 0.5) and exact duplicates within training.
  */
 export function deduplicate(train: Example[], val: Example[]): { kept: Example[]; droppedNearVal: string[]; droppedDuplicate: string[] } {
@@ -301,22 +301,24 @@ function main() {
   } });
   const own = loadOwn(join(here, 'corpus'), 'own');
   const val = loadOwn(join(here, 'validation'), 'own');
+  // The held-out test set: written blind by other writers after round 5, never used for any choice.
+  const test = loadOwn(join(here, 'test'), 'own');
   const pub = values['no-public'] ? [] : loadPublic(values.shared!);
   const held = (e: Example) => values.holdout !== undefined && (e.source === values.holdout || e.id.startsWith(`${values.holdout}-`));
-  const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], val);
+  const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], [...val, ...test]);
   const holdout = kept.filter(held);
   const dev = kept.filter((e) => !held(e) && isDev(e));
   const train = kept.filter((e) => !held(e) && !isDev(e));
   mkdirSync(values.out!, { recursive: true });
   const write = (name: string, items: Example[]) => writeFileSync(join(values.out!, name), items.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  write('train.jsonl', train); write('dev.jsonl', dev); write('val.jsonl', val);
+  write('train.jsonl', train); write('dev.jsonl', dev); write('val.jsonl', val); write('test.jsonl', test);
   if (values.holdout) write('holdout.jsonl', holdout);
   const count = (items: Example[]) => Object.fromEntries(LABELS.map((l) => [l, items.filter((e) => e.labels.includes(l)).length]));
   const summary = {
-    own: own.length, public: pub.length, validation: val.length, train: train.length, dev: dev.length, holdout: values.holdout ? { source: values.holdout, items: holdout.length } : undefined,
+    own: own.length, public: pub.length, validation: val.length, test: test.length, train: train.length, dev: dev.length, holdout: values.holdout ? { source: values.holdout, items: holdout.length } : undefined,
     dropped_near_validation: droppedNearVal.length, dropped_duplicate: droppedDuplicate.length,
     train_by_source: Object.fromEntries([...new Set(train.map((e) => e.source))].sort().map((s) => [s, train.filter((e) => e.source === s).length])),
-    train_labels: count(train), val_labels: count(val),
+    train_labels: count(train), val_labels: count(val), test_labels: count(test),
   };
   writeFileSync(join(values.out!, 'assemble-summary.json'), JSON.stringify(summary, null, 2) + '\n');
   console.log(JSON.stringify(summary, null, 2));

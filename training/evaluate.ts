@@ -5,7 +5,7 @@
 //
 //   npx tsx training/evaluate.ts --onnx training/build/model.onnx --model-dir models/mns-cnn
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -92,8 +92,9 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const single = await scoreDocs(new Scorer(run, tokenizer, config), val);
   let chosen = single.scores;
   let cascade: Record<string, unknown> | undefined;
+  const stage1Runner = async () => (opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined);
   if (opts.stage1) {
-    const stage1Run = ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor);
+    const stage1Run = (await stage1Runner())!;
     const dev = readExamples(join(opts.build, 'dev.jsonl'));
     const gate = chooseGate(dev, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), dev)).scores);
     config.cascade = { model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run) };
@@ -110,7 +111,12 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   }
   const m = metricsFor(val, chosen);
   config.threshold = m.threshold;
-  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
+  // The held-out test set (written blind, used for no choice) at the threshold chosen on validation.
+  const testFile = join(opts.build, 'test.jsonl');
+  const test = !opts.valFile && existsSync(testFile) ? readExamples(testFile) : [];
+  const testScorer = config.cascade ? new Scorer(run, tokenizer, config, { stage1: { run: (await stage1Runner())!, gate: config.cascade.gate } }) : new Scorer(run, tokenizer, config);
+  const held_out_test = test.length ? metricsFor(test, (await scoreDocs(testScorer, test)).scores, m.threshold) : undefined;
+  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
@@ -139,10 +145,15 @@ async function main() {
     stage1: { type: 'string' },
   } });
   const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'], stage1: values.stage1 });
-  const { errors, per_genre, ...head } = m;
+  const { errors, per_genre, held_out_test, ...head } = m;
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   console.log(`${errors.length} errors at the threshold`);
+  if (held_out_test) {
+    const t = held_out_test;
+    console.log(`held-out test (${t.per_genre ? Object.values(t.per_genre).reduce((a, g) => a + g.n, 0) : 0} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
+    console.log('test per genre:', Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -230,7 +230,11 @@ def fit_platt(logits, y, weights=None, steps=300):
             loss.backward()
             return loss
         opt.step(closure)
-        scale.append(float(la.exp())); bias.append(float(b))
+        a_k, b_k = float(la.exp()), float(b)
+        # LBFGS can diverge on a weak model's logits (seen on the CI slice): keep the raw logits then.
+        if not (math.isfinite(a_k) and math.isfinite(b_k)):
+            a_k, b_k = 1.0, 0.0
+        scale.append(a_k); bias.append(b_k)
     return scale, bias
 
 
