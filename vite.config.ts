@@ -1,8 +1,25 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
+/**
+ * Writes precache.json, every file the build emitted, so the service worker can keep the whole app
+ * (both ONNX Runtime builds and the models included) for offline use after one visit, whichever
+ * device that visit happened to load.
+ */
+function precacheManifest(): Plugin {
+  return {
+    name: 'precache-manifest',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).filter((f) => f !== 'index.html' && !f.endsWith('.map')).sort().map((f) => `/${f}`);
+      this.emitFile({ type: 'asset', fileName: 'precache.json', source: JSON.stringify(files) });
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [precacheManifest()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -9,7 +9,7 @@
 //   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
 //   npm run bench -- --no-cli --no-webgpu   only the browser on WASM (also: --runs N, --docs N, --out FILE)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,7 +106,8 @@ async function naiveBench(docs: InputDocument[]) {
 
 /** Builds the app if needed, serves it with `vite preview` and runs `fn` with a fresh Chromium. */
 async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T>): Promise<T> {
-  if (!existsSync(join(root, 'dist/index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
+  // Always rebuild (about 2 s): a dist/ left from an earlier checkout would measure old code.
+  execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
   const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   const address = server.httpServer.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;

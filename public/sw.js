@@ -1,12 +1,49 @@
 // @ts-check
-// Offline support: after one visit the app, the ONNX runtime and the model are served from this
-// cache. Hashed build assets never change, so they are cache-first; the page itself is
+// Offline support: after one visit the app, both ONNX Runtime builds and the models are served from
+// this cache. Hashed build assets never change, so they are cache-first; the page itself is
 // network-first so a new build is picked up when the server is reachable.
 const CACHE = 'mscan-v1';
 
+/**
+ * Keeps every file of the current build (listed in precache.json by the build) and drops files of
+ * earlier builds. Runs at install and after each page load that reached the server, because this
+ * file does not change between builds, so a new build brings no new install event.
+ * Best effort: a file that cannot be fetched now is fetched on first use instead.
+ */
+async function syncBuildFilesOnce() {
+  const cache = await caches.open(CACHE);
+  /** @type {string[]} */
+  let files;
+  try {
+    const res = await fetch('/precache.json', { cache: 'no-store' });
+    if (!res.ok) return;
+    files = await res.json();
+  } catch {
+    return;
+  }
+  const wanted = new Set(['/', ...files]);
+  const cached = await cache.keys();
+  await Promise.all(cached.filter((r) => !wanted.has(new URL(r.url).pathname)).map((r) => cache.delete(r)));
+  const have = new Set(cached.map((r) => new URL(r.url).pathname));
+  const missing = files.filter((f) => !have.has(f));
+  const results = await Promise.allSettled(missing.map((f) => cache.add(f)));
+  // A large download that failed while the page was fetching the same file gets one more, lone try.
+  for (const [i, r] of results.entries()) if (r.status === 'rejected') await cache.add(missing[i]).catch(() => undefined);
+}
+
+/** @type {Promise<void> | undefined} */
+let syncing;
+/** One sync at a time: two concurrent cache.add() calls for the same file can leave neither stored. */
+function syncBuildFiles() {
+  syncing ??= syncBuildFilesOnce().finally(() => { syncing = undefined; });
+  return syncing;
+}
+
 self.addEventListener('install', (event) => {
   // @ts-ignore - ExtendableEvent in a service worker
-  event.waitUntil(caches.open(CACHE).then((c) => c.add('/')).then(() => self.skipWaiting()));
+  // Best effort: a failed download must not fail the install (the page then stays online-only
+  // until the next visit completes it).
+  event.waitUntil(caches.open(CACHE).then((c) => c.add('/')).catch(() => undefined).then(syncBuildFiles).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -26,13 +63,19 @@ self.addEventListener('fetch', (event) => {
     if (isPage) {
       try {
         const fresh = await fetch(request);
-        if (fresh.ok) await cache.put('/', fresh.clone());
+        if (fresh.ok) {
+          await cache.put('/', fresh.clone());
+          // @ts-ignore - ExtendableEvent
+          event.waitUntil(syncBuildFiles());
+        }
         return fresh;
       } catch {
         return (await cache.match('/')) ?? Response.error();
       }
     }
-    const hit = await cache.match(request);
+    // ignoreVary: files stored by syncBuildFiles were fetched without the Origin header that a
+    // module script's request carries, and the server answers with "Vary: Origin".
+    const hit = await cache.match(request, { ignoreVary: true });
     if (hit) return hit;
     const fresh = await fetch(request);
     if (fresh.ok) await cache.put(request, fresh.clone());

@@ -2,7 +2,7 @@
 // The scanner's worker: owns the model, the runtime and the cache, so the page never blocks.
 // Reached through comlink; its API type is exported from here (STYLE: type the worker API from the worker).
 import { expose } from 'comlink';
-import * as ort from 'onnxruntime-web/webgpu';
+import type * as Ort from 'onnxruntime-web';
 import { batchCacheKey, cacheKey } from '../core/cache-key.ts';
 import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
@@ -89,8 +89,6 @@ async function fetchOk(url: string): Promise<Response> {
 
 async function createEngine(preference: DevicePreference) {
   const started = performance.now();
-  // Single-threaded unless the page is cross-origin isolated (SharedArrayBuffer needs COOP/COEP).
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const [config, tokenizerJson, modelBytes] = await Promise.all([
     fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig),
     fetchOk(modelFileUrl('tokenizer.json')).then((r) => r.json() as Promise<TokenizerJson>),
@@ -113,13 +111,20 @@ async function createEngine(preference: DevicePreference) {
       reason = 'no WebGPU adapter in this browser, so WASM';
     }
   }
+  // The WebGPU build of the runtime is asyncify-instrumented (26.8 MB of WASM); the plain build
+  // (14.2 MB) compiles to less code and runs faster, so the WASM path loads only that one.
+  const ort: typeof Ort = device === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+  // Single-threaded unless the page is cross-origin isolated (SharedArrayBuffer needs COOP/COEP).
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const tokenizer = new WordPieceTokenizer(tokenizerJson);
   const canary = tokenizer.encode(config.canary.text).ids;
   /** Starts one model on the device and checks it against the logits recorded at export. */
   const start = async (bytes: ArrayBuffer, expected: number[], what: string) => {
-    let session: ort.InferenceSession;
+    let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [device], graphOptimizationLevel: 'all' });
+      // Memory patterns and the CPU arena keep per-shape buffers alive, and a WASM heap never shrinks:
+      // without them the tab's peak is ~75 MB lower at the same speed (npm run bench -- --tab-shard-mb 8).
+      session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [device], graphOptimizationLevel: 'all', enableMemPattern: false, enableCpuMemArena: false });
     } catch (e) {
       throw new DeviceError(`Could not start the ${what} on ${device}: ${(e as Error).message}`);
     }

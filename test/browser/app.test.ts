@@ -2,7 +2,7 @@
 // the no-other-origin promise are only real here.
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../core/labels.ts';
 import { launchChromium, openApp, waitForModel, type RecordedPage } from './chromium.ts';
 
@@ -12,6 +12,8 @@ let browser: Browser;
 const opened: RecordedPage[] = [];
 
 beforeAll(async () => { browser = await launchChromium(); });
+// Each test's pages (and their workers and service worker) end with it, so they cannot slow the next.
+afterEach(async () => { await Promise.all(opened.map((o) => o.context.close().catch(() => undefined))); });
 afterAll(async () => {
   // Every request of every page, worker and service worker in these tests stayed on the app's origin.
   const foreign = opened.flatMap((o) => o.requests).filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
@@ -115,7 +117,7 @@ describe('scanner app', () => {
       dt.items.add(new File([`<html><body><p>${text}</p><iframe src="javascript:window.__xss=3"></iframe></body></html>`], 'evil.html', { type: 'text/html' }));
       document.querySelector('[data-testid=dropzone]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, payload);
-    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done');
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 60_000 });
     await page.locator('tbody tr', { hasText: 'evil.txt' }).first().click();
     await expect.poll(() => page.getByTestId('detail-text').textContent()).toBe(payload);
     await page.waitForTimeout(300);
@@ -144,6 +146,32 @@ describe('scanner app', () => {
     expect(byId['mixed.jsonl:4']).toMatchObject({ code: 'document-too-large', line: 4 });
     expect(byId['ok1']).toHaveProperty('scores');
     expect(byId['ok2']).toHaveProperty('scores');
+  });
+
+  it('keeps working offline after one visit: the page, both runtimes and the model load and score', async () => {
+    const { page, context, requests } = await open('?device=wasm');
+    await waitForModel(page);
+    // The service worker stores every file the build lists in precache.json, not only those this visit used.
+    const missing = () => page.evaluate(async () => {
+      const files = await (await fetch('/precache.json')).json() as string[];
+      const cached = new Set((await (await caches.open('mscan-v1')).keys()).map((r) => new URL(r.url).pathname));
+      return files.filter((f) => !cached.has(f));
+    });
+    await expect.poll(missing, { timeout: 60_000, interval: 500 }).toEqual([]);
+    await context.setOffline(true);
+    const before = requests.length;
+    const texts = { wasm: 'Offline check one: asked whether it had read the notes, the agent said no. It had.', webgpu: 'Offline check two: the robot stacked pallets all night and beeped when it was done.' };
+    for (const device of ['wasm', 'webgpu'] as const) {
+      await page.goto(`${appUrl}?device=${device}`);
+      const model = await waitForModel(page);
+      expect(model.device, model.status).toBe(device);
+      // A text not scored before, so the model itself ran offline (not the IndexedDB cache).
+      expect(await scan(page, [file(`offline-${device}.txt`, texts[device])])).toMatch(/Done: 1 documents .* 0 from cache · 0 with errors/);
+      const [row] = await exportJsonl(page);
+      expect(row).toHaveProperty('scores');
+    }
+    // The network really was off: the two offline visits were answered by the service worker.
+    expect(requests.length).toBeGreaterThan(before);
   });
 
   it('cancels a running scan and keeps what was done', async () => {
