@@ -104,11 +104,13 @@ async function naiveBench(docs: InputDocument[]) {
   return { docs_per_second: round(docs.length / ((performance.now() - t0) / 1000)), note: 'one document per call, truncated to max_length (no passages), Node' };
 }
 
-/** Builds the app if needed, serves it with `vite preview` and runs `fn` with a fresh Chromium. */
+/** Builds the app, serves it with `vite preview` and runs `fn` with a fresh Chromium. */
 async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T>): Promise<T> {
-  // Always rebuild (about 2 s): a dist/ left from an earlier checkout would measure old code.
-  execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'ignore' });
-  const server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  // A fresh build of the current code (about 2 s) in a folder of its own: a stale dist/ would
+  // measure old code, and rebuilding dist/ would pull files from under a server the tests run.
+  const outDir = mkdtempSync(join(tmpdir(), 'mscan-bench-app-'));
+  execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'ignore' });
+  const server = await preview({ root, build: { outDir }, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   const address = server.httpServer.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
   const browser = await launchChromium();
@@ -117,6 +119,7 @@ async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T
   } finally {
     await browser.close();
     await server.close();
+    rmSync(outDir, { recursive: true, force: true });
   }
 }
 

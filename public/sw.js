@@ -6,9 +6,11 @@ const CACHE = 'mscan-v1';
 
 /**
  * Keeps every file of the current build (listed in precache.json by the build) and drops files of
- * earlier builds. Runs at install and after each page load that reached the server, because this
- * file does not change between builds, so a new build brings no new install event.
- * Best effort: a file that cannot be fetched now is fetched on first use instead.
+ * earlier builds. The page asks for it once its model has loaded (a message), not at install: on a
+ * first visit, downloading the model here while the worker downloads it too made the worker's
+ * fetch fail (measured). It runs on every visit because this file does not change between builds,
+ * so a new build brings no new install event. Best effort: what cannot be fetched now is fetched on
+ * first use instead.
  */
 async function syncBuildFilesOnce() {
   const cache = await caches.open(CACHE);
@@ -43,12 +45,17 @@ self.addEventListener('install', (event) => {
   // @ts-ignore - ExtendableEvent in a service worker
   // Best effort: a failed download must not fail the install (the page then stays online-only
   // until the next visit completes it).
-  event.waitUntil(caches.open(CACHE).then((c) => c.add('/')).catch(() => undefined).then(syncBuildFiles).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((c) => c.add('/')).catch(() => undefined).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
   // @ts-ignore
   event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('message', (event) => {
+  // @ts-ignore - ExtendableMessageEvent
+  if (event.data === 'cache-build-files') event.waitUntil(syncBuildFiles());
 });
 
 self.addEventListener('fetch', (event) => {
@@ -63,11 +70,7 @@ self.addEventListener('fetch', (event) => {
     if (isPage) {
       try {
         const fresh = await fetch(request);
-        if (fresh.ok) {
-          await cache.put('/', fresh.clone());
-          // @ts-ignore - ExtendableEvent
-          event.waitUntil(syncBuildFiles());
-        }
+        if (fresh.ok) await cache.put('/', fresh.clone());
         return fresh;
       } catch {
         return (await cache.match('/')) ?? Response.error();

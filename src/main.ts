@@ -37,6 +37,8 @@ async function startDevice(preference: DevicePreference) {
     $('threshold-value').textContent = fmt(threshold);
     status.textContent = `${r.device === 'webgpu' ? 'WebGPU' : 'WASM'} · ${r.reason} · model ${r.model} loaded in ${(r.loadMs / 1000).toFixed(1)} s`;
     status.dataset['device'] = r.device;
+    // Now that the model is in, the service worker may download the rest of the build for offline use.
+    void navigator.serviceWorker?.ready.then((registration) => registration.active?.postMessage('cache-build-files'));
     await refreshCacheStatus();
   } catch (e) {
     status.textContent = `Model not loaded: ${(e as Error).message}`;

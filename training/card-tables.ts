@@ -1,12 +1,12 @@
-// Prints the model card's validation tables (targets, per output, per genre) from a metrics.json,
-// so the card's numbers are copied from the evaluation, never typed by hand.
+// Prints the model card's quality tables (targets, per output, per genre) from a metrics.json, for
+// the validation set and the held-out test set side by side, so the card's numbers are copied from
+// the evaluation, never typed by hand.
 //   npx tsx training/card-tables.ts [models/mns-cnn/metrics.json]
 import { readFileSync } from 'node:fs';
 import { LABELS } from '../core/labels.ts';
 
 interface GenreMetrics { n: number; positives: number; auroc: number; f1: number; precision: number; recall: number }
-interface Metrics {
-  threshold: number;
+interface SetMetrics {
   misalignment: { auroc: number; f1: number; precision: number; recall: number; ece: number };
   behaviour_macro_auroc: number;
   per_label: Record<string, { auroc: number; ece: number; positives: number }>;
@@ -14,27 +14,32 @@ interface Metrics {
   long_single_passage: { n: number; flagged: number; rate: number };
   keyword_baseline_auroc: number;
 }
+interface Metrics extends SetMetrics { threshold: number; held_out_test?: SetMetrics }
 
 const m = JSON.parse(readFileSync(process.argv[2] ?? new URL('../models/mns-cnn/metrics.json', import.meta.url).pathname, 'utf8')) as Metrics;
+const sets: [string, SetMetrics][] = [['validation', m], ...(m.held_out_test ? [['held-out test', m.held_out_test] as [string, SetMetrics]] : [])];
 const f3 = (x: number) => x.toFixed(3);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-const yes = (ok: boolean) => (ok ? 'yes' : 'no');
-const below = Object.entries(m.per_genre).filter(([, g]) => g.auroc < 0.9).sort((a, b) => a[1].auroc - b[1].auroc);
+const mark = (ok: boolean) => (ok ? ' ✓' : ' ✗');
+const below = (s: SetMetrics) => Object.entries(s.per_genre).filter(([, g]) => g.auroc < 0.9).sort((a, b) => a[1].auroc - b[1].auroc);
+
+/** One target row: its name and, per set, the measured value with ✓ or ✗. */
+const target = (name: string, cell: (s: SetMetrics) => [string, boolean]) => row([name, ...sets.map(([, s]) => { const [text, ok] = cell(s); return text + mark(ok); })]);
 
 console.log([
-  row(['target (issue)', 'measured', 'met']), row(['---', '---', '---']),
-  row(['misalignment AUROC ≥ 0.97', f3(m.misalignment.auroc), yes(m.misalignment.auroc >= 0.97)]),
-  row(['F1 at the stored threshold ≥ 0.90', `${f3(m.misalignment.f1)} (precision ${f3(m.misalignment.precision)}, recall ${f3(m.misalignment.recall)})`, yes(m.misalignment.f1 >= 0.9)]),
-  row(['macro AUROC over the five behaviours ≥ 0.92', f3(m.behaviour_macro_auroc), yes(m.behaviour_macro_auroc >= 0.92)]),
-  row(['`aligned` AUROC ≥ 0.90', f3(m.per_label['aligned']!.auroc), yes(m.per_label['aligned']!.auroc >= 0.9)]),
-  row(['long documents with one misaligned passage flagged ≥ 90%', `${m.long_single_passage.flagged} of ${m.long_single_passage.n} (${Math.round(m.long_single_passage.rate * 100)}%)`, yes(m.long_single_passage.rate >= 0.9)]),
-  row([`beats the keyword baseline (${f3(m.keyword_baseline_auroc)}) by ≥ 0.25 AUROC`, `by ${f3(m.misalignment.auroc - m.keyword_baseline_auroc)}`, yes(m.misalignment.auroc - m.keyword_baseline_auroc >= 0.25)]),
-  row(['no genre below 0.90 AUROC', below.length ? `${below.length} below (${below.map(([g, v]) => `${g} ${f3(v.auroc)}`).join(', ')})` : 'none below', yes(below.length === 0)]),
+  row(['target (issue)', ...sets.map(([n]) => n)]), row(Array(sets.length + 1).fill('---')),
+  target('misalignment AUROC ≥ 0.97', (s) => [f3(s.misalignment.auroc), s.misalignment.auroc >= 0.97]),
+  target(`F1 at the stored threshold (${f3(m.threshold)}) ≥ 0.90`, (s) => [`${f3(s.misalignment.f1)} (P ${f3(s.misalignment.precision)}, R ${f3(s.misalignment.recall)})`, s.misalignment.f1 >= 0.9]),
+  target('macro AUROC over the five behaviours ≥ 0.92', (s) => [f3(s.behaviour_macro_auroc), s.behaviour_macro_auroc >= 0.92]),
+  target('`aligned` AUROC ≥ 0.90', (s) => [f3(s.per_label['aligned']!.auroc), s.per_label['aligned']!.auroc >= 0.9]),
+  target('long documents with one misaligned passage flagged ≥ 90%', (s) => [`${s.long_single_passage.flagged} of ${s.long_single_passage.n}`, s.long_single_passage.rate >= 0.9]),
+  target('beats the keyword baseline by ≥ 0.25 AUROC', (s) => [`by ${f3(s.misalignment.auroc - s.keyword_baseline_auroc)} (baseline ${f3(s.keyword_baseline_auroc)})`, s.misalignment.auroc - s.keyword_baseline_auroc >= 0.25]),
+  target('no genre below 0.90 AUROC', (s) => [below(s).length ? below(s).map(([g, v]) => `${g} ${f3(v.auroc)}`).join(', ') : 'none below', below(s).length === 0]),
   '',
-  row(['output', 'AUROC', 'ECE', 'validation positives']), row(['---', '---', '---', '---']),
-  ...LABELS.map((l) => row([l, f3(m.per_label[l]!.auroc), f3(m.per_label[l]!.ece), m.per_label[l]!.positives])),
+  row(['output', ...sets.flatMap(([n]) => [`${n} AUROC`, 'ECE', 'positives'])]), row(Array(sets.length * 3 + 1).fill('---')),
+  ...LABELS.map((l) => row([l, ...sets.flatMap(([, s]) => [f3(s.per_label[l]!.auroc), f3(s.per_label[l]!.ece), s.per_label[l]!.positives])])),
   '',
-  `Per genre (\`misalignment\`, at the stored threshold ${f3(m.threshold)}):`, '',
-  row(['genre', 'documents', 'positives', 'AUROC', 'F1', 'precision', 'recall']), row(Array(7).fill('---')),
-  ...Object.entries(m.per_genre).map(([g, v]) => row([g, v.n, v.positives, f3(v.auroc), f3(v.f1), f3(v.precision), f3(v.recall)])),
+  `Per genre (\`misalignment\`; F1 and recall at the stored threshold ${f3(m.threshold)}):`, '',
+  row(['genre', ...sets.flatMap(([n]) => [`${n} documents`, 'AUROC', 'F1', 'recall'])]), row(Array(sets.length * 4 + 1).fill('---')),
+  ...Object.keys(m.per_genre).map((g) => row([g, ...sets.flatMap(([, s]) => { const v = s.per_genre[g]; return v ? [v.n, f3(v.auroc), f3(v.f1), f3(v.recall)] : ['', '', '', '']; })])),
 ].join('\n'));
