@@ -109,16 +109,19 @@ async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T
   // A fresh build of the current code (about 2 s) in a folder of its own: a stale dist/ would
   // measure old code, and rebuilding dist/ would pull files from under a server the tests run.
   const outDir = mkdtempSync(join(tmpdir(), 'mscan-bench-app-'));
-  execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'ignore' });
-  const server = await preview({ root, build: { outDir }, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
-  const address = server.httpServer.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
-  const browser = await launchChromium();
   try {
-    return await fn(browser, url);
+    execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'ignore' });
+    const server = await preview({ root, build: { outDir }, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+    const address = server.httpServer.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
+    const browser = await launchChromium();
+    try {
+      return await fn(browser, url);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
   } finally {
-    await browser.close();
-    await server.close();
     rmSync(outDir, { recursive: true, force: true });
   }
 }

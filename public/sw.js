@@ -5,32 +5,42 @@
 const CACHE = 'mscan-v1';
 
 /**
- * Keeps every file of the current build (listed in precache.json by the build) and drops files of
- * earlier builds. The page asks for it once its model has loaded (a message), not at install: on a
+ * Keeps every file of the current build (listed in precache.json by the build) and then drops files
+ * of earlier builds. The page asks for it once its model has loaded (a message), not at install: on a
  * first visit, downloading the model here while the worker downloads it too made the worker's
  * fetch fail (measured). It runs on every visit because this file does not change between builds,
- * so a new build brings no new install event. Best effort: what cannot be fetched now is fetched on
- * first use instead.
+ * so a new build brings no new install event. Order matters for a new deployment: the new build's
+ * files first, then its page, and only when all of them are stored the old files go, so the cached
+ * page and the cached files always belong to one build. Best effort: if anything is missing, the old
+ * build stays as it was and the next visit tries again.
  */
 async function syncBuildFilesOnce() {
   const cache = await caches.open(CACHE);
   /** @type {string[]} */
   let files;
+  /** @type {Response} */
+  let page;
   try {
-    const res = await fetch('/precache.json', { cache: 'no-store' });
-    if (!res.ok) return;
-    files = await res.json();
+    const [list, fresh] = await Promise.all([fetch('/precache.json', { cache: 'no-store' }), fetch('/', { cache: 'no-store' })]);
+    if (!list.ok || !fresh.ok) return;
+    files = await list.json();
+    page = fresh;
   } catch {
     return;
   }
-  const wanted = new Set(['/', ...files]);
   const cached = await cache.keys();
-  await Promise.all(cached.filter((r) => !wanted.has(new URL(r.url).pathname)).map((r) => cache.delete(r)));
   const have = new Set(cached.map((r) => new URL(r.url).pathname));
   const missing = files.filter((f) => !have.has(f));
   const results = await Promise.allSettled(missing.map((f) => cache.add(f)));
   // A large download that failed while the page was fetching the same file gets one more, lone try.
-  for (const [i, r] of results.entries()) if (r.status === 'rejected') await cache.add(missing[i]).catch(() => undefined);
+  let complete = true;
+  for (const [i, r] of results.entries()) {
+    if (r.status === 'rejected') complete = await cache.add(/** @type {string} */ (missing[i])).then(() => complete, () => false);
+  }
+  if (!complete) return;
+  await cache.put('/', page);
+  const wanted = new Set(['/', ...files]);
+  await Promise.all(cached.filter((r) => !wanted.has(new URL(r.url).pathname)).map((r) => cache.delete(r)));
 }
 
 /** @type {Promise<void> | undefined} */
@@ -69,9 +79,8 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     if (isPage) {
       try {
-        const fresh = await fetch(request);
-        if (fresh.ok) await cache.put('/', fresh.clone());
-        return fresh;
+        // Not stored here: the cached page is replaced only together with its build's files (above).
+        return await fetch(request);
       } catch {
         return (await cache.match('/')) ?? Response.error();
       }

@@ -41,5 +41,5 @@ console.log([
   '',
   `Per genre (\`misalignment\`; F1 and recall at the stored threshold ${f3(m.threshold)}):`, '',
   row(['genre', ...sets.flatMap(([n]) => [`${n} documents`, 'AUROC', 'F1', 'recall'])]), row(Array(sets.length * 4 + 1).fill('---')),
-  ...Object.keys(m.per_genre).map((g) => row([g, ...sets.flatMap(([, s]) => { const v = s.per_genre[g]; return v ? [v.n, f3(v.auroc), f3(v.f1), f3(v.recall)] : ['', '', '', '']; })])),
+  ...[...new Set(sets.flatMap(([, s]) => Object.keys(s.per_genre)))].sort().map((g) => row([g, ...sets.flatMap(([, s]) => { const v = s.per_genre[g]; return v ? [v.n, f3(v.auroc), f3(v.f1), f3(v.recall)] : ['', '', '', '']; })])),
 ].join('\n'));

@@ -92,9 +92,8 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const single = await scoreDocs(new Scorer(run, tokenizer, config), val);
   let chosen = single.scores;
   let cascade: Record<string, unknown> | undefined;
-  const stage1Runner = async () => (opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined);
-  if (opts.stage1) {
-    const stage1Run = (await stage1Runner())!;
+  const stage1Run = opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined;
+  if (stage1Run) {
     const dev = readExamples(join(opts.build, 'dev.jsonl'));
     const gate = chooseGate(dev, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), dev)).scores);
     config.cascade = { model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run) };
@@ -114,7 +113,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   // The held-out test set (written blind, used for no choice) at the threshold chosen on validation.
   const testFile = join(opts.build, 'test.jsonl');
   const test = !opts.valFile && existsSync(testFile) ? readExamples(testFile) : [];
-  const testScorer = config.cascade ? new Scorer(run, tokenizer, config, { stage1: { run: (await stage1Runner())!, gate: config.cascade.gate } }) : new Scorer(run, tokenizer, config);
+  const testScorer = stage1Run && config.cascade ? new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate: config.cascade.gate } }) : new Scorer(run, tokenizer, config);
   const held_out_test = test.length ? metricsFor(test, (await scoreDocs(testScorer, test)).scores, m.threshold) : undefined;
   const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
