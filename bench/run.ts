@@ -14,11 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
-import { preview } from 'vite';
 import { loadNodeModel } from '../cli/node-model.ts';
 import type { InputDocument } from '../core/results.ts';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openApp, waitForModel } from '../test/browser/chromium.ts';
+import { launchChromium, openApp, serveBuild, waitForModel } from '../test/browser/chromium.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -111,9 +110,7 @@ async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T
   const outDir = mkdtempSync(join(tmpdir(), 'mscan-bench-app-'));
   try {
     execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], { cwd: root, stdio: 'ignore' });
-    const server = await preview({ root, build: { outDir }, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
-    const address = server.httpServer.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 4173}/`;
+    const { server, url } = await serveBuild({ root, outDir });
     const browser = await launchChromium();
     try {
       return await fn(browser, url);

@@ -89,7 +89,8 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   config.canary.logits = await canaryLogits(run);
   const val = readExamples(opts.valFile ?? join(opts.build, 'val.jsonl'));
 
-  const single = await scoreDocs(new Scorer(run, tokenizer, config), val);
+  let chosenScorer = new Scorer(run, tokenizer, config);
+  const single = await scoreDocs(chosenScorer, val);
   let chosen = single.scores;
   let cascade: Record<string, unknown> | undefined;
   const stage1Run = opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined;
@@ -102,6 +103,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     const stage1Only = metricsFor(val, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), val)).scores);
     const singleMetrics = metricsFor(val, single.scores);
     chosen = scored.scores;
+    chosenScorer = cascadeScorer;
     cascade = {
       gate, main_model_share_of_passages: round(cascadeScorer.counts.mainModel / Math.max(1, cascadeScorer.counts.passages)),
       single_model: { misalignment: singleMetrics.misalignment, behaviour_macro_auroc: singleMetrics.behaviour_macro_auroc, aligned_auroc: singleMetrics.per_label['aligned']!.auroc, long_single_passage: singleMetrics.long_single_passage },
@@ -113,8 +115,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   // The held-out test set (written blind, used for no choice) at the threshold chosen on validation.
   const testFile = join(opts.build, 'test.jsonl');
   const test = !opts.valFile && existsSync(testFile) ? readExamples(testFile) : [];
-  const testScorer = stage1Run && config.cascade ? new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate: config.cascade.gate } }) : new Scorer(run, tokenizer, config);
-  const held_out_test = test.length ? metricsFor(test, (await scoreDocs(testScorer, test)).scores, m.threshold) : undefined;
+  const held_out_test = test.length ? metricsFor(test, (await scoreDocs(chosenScorer, test)).scores, m.threshold) : undefined;
   const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
@@ -150,7 +151,7 @@ async function main() {
   console.log(`${errors.length} errors at the threshold`);
   if (held_out_test) {
     const t = held_out_test;
-    console.log(`held-out test (${t.per_genre ? Object.values(t.per_genre).reduce((a, g) => a + g.n, 0) : 0} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
+    console.log(`held-out test (${t.validation_items} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
     console.log('test per genre:', Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   }
 }

@@ -2,10 +2,9 @@
 // the no-other-origin promise are only real here.
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { preview } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../core/labels.ts';
-import { launchChromium, openApp, waitForModel, type RecordedPage } from './chromium.ts';
+import { launchChromium, openApp, serveBuild, waitForModel, type RecordedPage } from './chromium.ts';
 
 const appUrl = inject('appUrl');
 const origin = new URL(appUrl).origin;
@@ -152,9 +151,7 @@ describe('scanner app', () => {
   it('keeps working offline after one visit: the page, both runtimes and the model load and score', async () => {
     // A server of its own, stopped after the first visit: the browser's offline emulation does not
     // cover a service worker's own fetches, a stopped server does.
-    const server = await preview({ preview: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn' });
-    const address = server.httpServer.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    const { server, url } = await serveBuild();
     let served = 0;
     server.httpServer.on('request', () => { served++; });
     const { page, context } = await openApp(browser, `${url}?device=wasm`);

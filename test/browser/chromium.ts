@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -30,4 +31,12 @@ export async function waitForModel(page: Page): Promise<{ device: string; status
   const status = page.getByTestId('device-status');
   await page.waitForFunction(() => document.querySelector('[data-testid=device-status]')?.getAttribute('data-device'), null, { timeout: 60_000 });
   return { device: (await status.getAttribute('data-device'))!, status: (await status.textContent())! };
+}
+
+/** Serves a production build (dist/ unless `outDir` says otherwise) on a free local port. */
+export async function serveBuild(options: { root?: string; outDir?: string } = {}): Promise<{ server: PreviewServer; url: string }> {
+  const server = await preview({ root: options.root, build: options.outDir ? { outDir: options.outDir } : undefined, preview: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn' });
+  const address = server.httpServer.address();
+  if (typeof address !== 'object' || !address) throw new Error('vite preview did not start listening');
+  return { server, url: `http://127.0.0.1:${address.port}/` };
 }
