@@ -18,6 +18,7 @@ import { loadNodeModel } from '../cli/node-model.ts';
 import type { InputDocument } from '../core/results.ts';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openApp, serveBuild, waitForModel } from '../test/browser/chromium.ts';
+import { loadWebDocuments } from '../training/web-text.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -33,13 +34,15 @@ const round = (x: number) => Math.round(x * 100) / 100;
 /**
  * Deterministic documents of ~2,000 characters: cut from the project's own corpus (`corpus`: about
  * half about AI, the cascade's worst case) or from ordinary web text in ../shared/data (`web`:
- * reviews, answers, e-mail and Wikipedia, what most of a pretraining shard looks like).
+ * reviews, answers, e-mail and Wikipedia, what most of a pretraining shard looks like; only the
+ * benchmark's side of the split in training/web-text.ts, which no model was trained on).
  */
 export function generateDocuments(n: number, source: 'corpus' | 'web' = 'corpus', chars = 2000): InputDocument[] {
-  const files = source === 'corpus' ? `${join(root, 'training/corpus')}/*.jsonl`
-    : ['ud_english_ewt/ewt_documents.jsonl', 'wikitext2/wikitext2_valid_test_articles.jsonl'].map((f) => join(root, '../shared/data', f)).join(' ');
-  const words = execFileSync('sh', ['-c', `cat ${files}`], { maxBuffer: 1 << 30 }).toString()
-    .split('\n').filter(Boolean).slice(0, 4000).map((l) => { const d = JSON.parse(l) as { text?: string; text_tokenized?: string }; return d.text ?? d.text_tokenized ?? ''; }).join(' ').split(/\s+/);
+  const texts = source === 'corpus'
+    ? execFileSync('sh', ['-c', `cat ${join(root, 'training/corpus')}/*.jsonl`], { maxBuffer: 1 << 30 }).toString()
+      .split('\n').filter(Boolean).slice(0, 4000).map((l) => (JSON.parse(l) as { text: string }).text)
+    : loadWebDocuments(join(root, '../shared/data'), 'bench').map((d) => d.text);
+  const words = texts.join(' ').split(/\s+/);
   let seed = 12345;
   const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   return Array.from({ length: n }, (_, i) => {

@@ -18,8 +18,15 @@ export interface ModelConfig {
   /**
    * Optional fast first stage (same tokenizer and contract): it scores every passage and the main
    * model re-scores only passages where its misalignment or aligned probability reaches `gate`.
+   * A re-scored passage's probabilities are `main_weight` × the main model's + (1 − `main_weight`) ×
+   * the first stage's (default 1: the main model's alone); the two models err differently, so their
+   * average can be better than either.
    */
-  cascade?: { model: string; gate: number; canary_logits: number[] };
+  cascade?: {
+    model: string; gate: number; canary_logits: number[]; main_weight?: number;
+    /** The first stage's own flag threshold (chosen on validation), for scoring with it alone. */
+    first_stage_threshold?: number;
+  };
 }
 
 export class ModelConfigError extends Error {
@@ -43,8 +50,21 @@ export function parseModelConfig(json: unknown): ModelConfig {
     if (typeof k.model !== 'string' || !/^[\w.-]+\.onnx$/.test(k.model)) fail('cascade.model must be an .onnx file name in the model directory');
     if (typeof k.gate !== 'number' || k.gate < 0 || k.gate > 1) fail('cascade.gate must be a number in [0, 1]');
     if (k.canary_logits?.length !== LABELS.length) fail('cascade.canary_logits must hold 7 logits');
+    if (k.first_stage_threshold !== undefined && !(typeof k.first_stage_threshold === 'number' && k.first_stage_threshold > 0 && k.first_stage_threshold < 1)) fail('cascade.first_stage_threshold must be a number in (0, 1)');
+    if (k.main_weight !== undefined && !(typeof k.main_weight === 'number' && k.main_weight > 0 && k.main_weight <= 1)) fail('cascade.main_weight must be a number in (0, 1]');
   }
   return c as ModelConfig;
+}
+
+/**
+ * The config for scoring with the cascade's first stage alone (fast mode): its own threshold, and
+ * an id of its own, so its results are never mistaken for, or cached as, the full model's.
+ */
+export function firstStageConfig(config: ModelConfig): ModelConfig {
+  const threshold = config.cascade?.first_stage_threshold;
+  if (threshold === undefined) throw new ModelConfigError('This model has no first stage with a threshold of its own (config.json cascade.first_stage_threshold); score without fast mode.');
+  const { cascade: _, ...rest } = config;
+  return { ...rest, id: `${config.id}-first-stage`, threshold, canary: { text: config.canary.text, logits: config.cascade!.canary_logits } };
 }
 
 export const modelKey = (config: Pick<ModelConfig, 'id' | 'version'>): string => `${config.id}@${config.version}`;

@@ -21,9 +21,11 @@ export interface ScorerOptions {
   maxBatch?: number;
   /**
    * A cascade's fast first stage: it scores every passage, and only passages where its
-   * misalignment or aligned probability reaches `gate` are re-scored by the main model.
+   * misalignment or aligned probability reaches `gate` are re-scored by the main model; a
+   * re-scored passage gets `mainWeight` × the main model's probabilities + the rest × the first
+   * stage's (default 1: the main model's alone).
    */
-  stage1?: { run: LogitsRunner; gate: number };
+  stage1?: { run: LogitsRunner; gate: number; mainWeight?: number };
 }
 
 /** Per-call options of scorePassages() and scoreDocuments(). */
@@ -82,7 +84,15 @@ export class Scorer {
       const gate = this.stage1.gate;
       forMain = order.filter((p) => scores[p]!.misalignment >= gate || scores[p]!.aligned >= gate);
     }
+    const firstStage = this.stage1 && (this.stage1.mainWeight ?? 1) < 1 ? forMain.map((p) => scores[p]!) : undefined;
     await this.runBatches(this.run, pending, forMain, scores, options);
+    if (firstStage) {
+      const w = this.stage1!.mainWeight!;
+      forMain.forEach((p, i) => {
+        const main = scores[p]!; const first = firstStage[i]!;
+        scores[p] = scoresFromArray(LABELS.map((l) => w * main[l] + (1 - w) * first[l]));
+      });
+    }
     this.counts.passages += pending.length;
     this.counts.mainModel += forMain.length;
 

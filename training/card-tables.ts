@@ -1,5 +1,5 @@
 // Prints the model card's quality tables (targets, per output, per genre) from a metrics.json, for
-// the validation set and the held-out test set side by side, so the card's numbers are copied from
+// the validation set and the held-out test sets side by side, so the card's numbers are copied from
 // the evaluation, never typed by hand.
 //   npx tsx training/card-tables.ts [models/mns-cnn/metrics.json]
 import { readFileSync } from 'node:fs';
@@ -14,10 +14,11 @@ interface SetMetrics {
   long_single_passage: { n: number; flagged: number; rate: number };
   keyword_baseline_auroc: number;
 }
-interface Metrics extends SetMetrics { threshold: number; held_out_test?: SetMetrics }
+interface Metrics extends SetMetrics { threshold: number; held_out_test?: SetMetrics; held_out_test2?: SetMetrics }
 
 const m = JSON.parse(readFileSync(process.argv[2] ?? new URL('../models/mns-cnn/metrics.json', import.meta.url).pathname, 'utf8')) as Metrics;
-const sets: [string, SetMetrics][] = [['validation', m], ...(m.held_out_test ? [['held-out test', m.held_out_test] as [string, SetMetrics]] : [])];
+const sets = ([['validation', m], ['held-out test', m.held_out_test], ['held-out test 2', m.held_out_test2]] as [string, SetMetrics | undefined][])
+  .filter((s): s is [string, SetMetrics] => s[1] !== undefined);
 const f3 = (x: number) => x.toFixed(3);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const mark = (ok: boolean) => (ok ? ' ✓' : ' ✗');

@@ -15,6 +15,7 @@ import type { ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
 import { Scorer, type LogitsRunner } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
+import type { PassageScores } from '../core/results.ts';
 import type { Example } from './assemble.ts';
 import { keywordBaselineScore } from './keyword-baseline.ts';
 import { auroc, bestF1Threshold, binaryCounts, ece } from './metrics.ts';
@@ -66,14 +67,29 @@ export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshol
 }
 
 /**
- * The cascade gate: the highest first-stage score that still lets through 99.5% of the dev
- * documents the main model must see (misalignment or aligned), so the cascade rarely loses a positive.
+ * The cascade gate, chosen on dev: the highest first-stage score at which the cascade still (a) lets
+ * through 99.5% of the documents it must get right (positives the models flag without a gate, at
+ * `threshold`, and `aligned` documents they call aligned) and (b) ranks dev documents within 0.001
+ * AUROC of the models without a gate. A passage below the gate keeps its first-stage scores.
  */
-function chooseGate(dev: Example[], stage1Scores: DocScores[]): number {
-  const needed = dev.map((e, i) => ({ e, s: Math.max(stage1Scores[i]!.misalignment, stage1Scores[i]!.aligned) }))
-    .filter(({ e }) => e.labels.includes('misalignment') || e.labels.includes('aligned')).map(({ s }) => s).sort((a, b) => a - b);
-  return round(needed[Math.floor(needed.length * 0.005)] ?? 0, 6)!;
+function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageScores[][], threshold: number): number {
+  const docsAt = (gate: number) => stage1.map((ps, d) => aggregateMax(ps.map((p, k) => (p.scores.misalignment >= gate || p.scores.aligned >= gate ? ungated[d]![k]!.scores : p.scores))));
+  const y = dev.map((e) => (e.labels.includes('misalignment') ? 1 : 0));
+  const full = docsAt(0);
+  const fullAuroc = auroc(y, full.map((s) => s.misalignment));
+  const needed = dev.flatMap((e, d) => ((e.labels.includes('misalignment') && full[d]!.misalignment >= threshold) || (e.labels.includes('aligned') && full[d]!.aligned >= 0.5) ? [d] : []));
+  const ok = (gate: number) => {
+    const docs = docsAt(gate);
+    const kept = needed.filter((d) => (dev[d]!.labels.includes('misalignment') ? docs[d]!.misalignment >= threshold : docs[d]!.aligned >= 0.5)).length;
+    return kept >= 0.995 * needed.length && auroc(y, docs.map((s) => s.misalignment)) >= fullAuroc - 0.001;
+  };
+  let gate = 0;
+  for (let g = 0.0025; g <= 0.5 && ok(g); g += 0.0025) gate = g;
+  return round(gate, 6)!;
 }
+
+/** Weights of the main model in a re-scored passage's probabilities, tried on validation (1 = main model alone). */
+const MAIN_WEIGHTS = [1, 0.7, 0.5, 0.3];
 
 export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string; stage1?: string }) {
   const tokenizerText = readFileSync(join(opts.modelDir, 'tokenizer.json'));
@@ -96,27 +112,44 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const stage1Run = opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined;
   if (stage1Run) {
     const dev = readExamples(join(opts.build, 'dev.jsonl'));
-    const gate = chooseGate(dev, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), dev)).scores);
-    config.cascade = { model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run) };
-    const cascadeScorer = new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate } });
-    const scored = await scoreDocs(cascadeScorer, val);
-    const stage1Only = metricsFor(val, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), val)).scores);
     const singleMetrics = metricsFor(val, single.scores);
+    // How much of the main model a re-scored passage takes: chosen on validation, without a gate.
+    const ungated = (mainWeight: number) => new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate: 0, mainWeight } });
+    const tried: { mainWeight: number; auroc: number; threshold: number }[] = [];
+    for (const mainWeight of MAIN_WEIGHTS) {
+      const mw = metricsFor(val, (await scoreDocs(ungated(mainWeight), val)).scores);
+      tried.push({ mainWeight, auroc: mw.misalignment.auroc ?? 0, threshold: mw.threshold });
+    }
+    const best = tried.reduce((a, b) => (b.auroc > a.auroc ? b : a));
+    const devTexts = dev.map((e) => e.text);
+    const gate = chooseGate(dev, await new Scorer(stage1Run, tokenizer, config).scorePassages(devTexts), await ungated(best.mainWeight).scorePassages(devTexts), best.threshold);
+    const stage1Only = metricsFor(val, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), val)).scores);
+    config.cascade = {
+      model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run), ...(best.mainWeight < 1 ? { main_weight: best.mainWeight } : {}),
+      first_stage_threshold: stage1Only.threshold,
+    };
+    const cascadeScorer = new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate, mainWeight: best.mainWeight } });
+    const scored = await scoreDocs(cascadeScorer, val);
     chosen = scored.scores;
     chosenScorer = cascadeScorer;
     cascade = {
-      gate, main_model_share_of_passages: round(cascadeScorer.counts.mainModel / Math.max(1, cascadeScorer.counts.passages)),
+      gate, main_weight: best.mainWeight, main_weights_tried: tried.map(({ mainWeight, auroc }) => ({ main_weight: mainWeight, validation_auroc_without_gate: auroc })),
+      main_model_share_of_passages: round(cascadeScorer.counts.mainModel / Math.max(1, cascadeScorer.counts.passages)),
       single_model: { misalignment: singleMetrics.misalignment, behaviour_macro_auroc: singleMetrics.behaviour_macro_auroc, aligned_auroc: singleMetrics.per_label['aligned']!.auroc, long_single_passage: singleMetrics.long_single_passage },
-      stage1_alone: { misalignment: stage1Only.misalignment, behaviour_macro_auroc: stage1Only.behaviour_macro_auroc, aligned_auroc: stage1Only.per_label['aligned']!.auroc },
+      stage1_alone: { threshold: stage1Only.threshold, misalignment: stage1Only.misalignment, behaviour_macro_auroc: stage1Only.behaviour_macro_auroc, aligned_auroc: stage1Only.per_label['aligned']!.auroc },
     };
   }
   const m = metricsFor(val, chosen);
   config.threshold = m.threshold;
-  // The held-out test set (written blind, used for no choice) at the threshold chosen on validation.
-  const testFile = join(opts.build, 'test.jsonl');
-  const test = !opts.valFile && existsSync(testFile) ? readExamples(testFile) : [];
-  const held_out_test = test.length ? metricsFor(test, (await scoreDocs(chosenScorer, test)).scores, m.threshold) : undefined;
-  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
+  // The held-out test sets (written blind, used for no choice) at the threshold chosen on validation:
+  // test.jsonl after round 5; test2.jsonl after round 6, whose briefs were aimed at the first one's errors.
+  const heldOut = async (file: string) => {
+    const items = !opts.valFile && existsSync(join(opts.build, file)) ? readExamples(join(opts.build, file)) : [];
+    return items.length ? metricsFor(items, (await scoreDocs(chosenScorer, items)).scores, m.threshold) : undefined;
+  };
+  const held_out_test = await heldOut('test.jsonl');
+  const held_out_test2 = await heldOut('test2.jsonl');
+  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, held_out_test2, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
@@ -145,14 +178,14 @@ async function main() {
     stage1: { type: 'string' },
   } });
   const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'], stage1: values.stage1 });
-  const { errors, per_genre, held_out_test, ...head } = m;
+  const { errors, per_genre, held_out_test, held_out_test2, ...head } = m;
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   console.log(`${errors.length} errors at the threshold`);
-  if (held_out_test) {
-    const t = held_out_test;
-    console.log(`held-out test (${t.validation_items} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
-    console.log('test per genre:', Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
+  for (const [name, t] of [['held-out test', held_out_test], ['held-out test 2', held_out_test2]] as const) {
+    if (!t) continue;
+    console.log(`${name} (${t.validation_items} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
+    console.log(`${name} per genre:`, Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   }
 }
 

@@ -122,10 +122,13 @@ function main() {
   const groups = (items: Example[]) => items.flatMap((e) => toGroups(e, tokenizer, maxLength, stride));
   // Validation is scored per document (all windows, max), exactly as the scanner scores it.
   const valDocs = val.map((e) => ({ ...toGroups({ ...e, spans: undefined }, tokenizer, maxLength, stride)[0]!, genre: e.genre }));
-  const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: groups(train), dev: groups(dev), val: valDocs };
+  // Ordinary text only the cascade's first stage trains on (train.py --first-stage-plain).
+  const plainFile = join(values.build!, 'first-stage-plain.jsonl');
+  const firstStagePlain = existsSync(plainFile) ? groups(read('first-stage-plain.jsonl')) : [];
+  const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: groups(train), dev: groups(dev), val: valDocs, first_stage_plain: firstStagePlain };
   writeFileSync(join(values.build!, 'windows.json'), JSON.stringify(out));
   const known = glove ? vocab.filter((w) => glove.vectors[w]).length : 0;
-  console.log(`vocab ${vocab.length} (${known} with GloVe vectors); groups: train ${out.train.length}, dev ${out.dev.length}, val ${out.val.length}`);
+  console.log(`vocab ${vocab.length} (${known} with GloVe vectors); groups: train ${out.train.length}, dev ${out.dev.length}, val ${out.val.length}, first-stage plain ${firstStagePlain.length}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

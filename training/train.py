@@ -251,7 +251,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
         model.emb.weight.requires_grad_(False)
     emb_params = [p for p in model.emb.parameters() if p.requires_grad]
     other = [p for n, p in model.named_parameters() if not n.startswith("emb.")]
-    groups = [{"params": other, "lr": args.lr}] + ([{"params": emb_params, "lr": args.lr * 0.1}] if emb_params else [])
+    groups = [{"params": other, "lr": args.lr}] + ([{"params": emb_params, "lr": args.lr * args.emb_lr_scale}] if emb_params else [])
     opt = torch.optim.AdamW(groups, weight_decay=1e-4)
     y_train = np.array([g["target"] for g in train])
     pos = y_train.mean(axis=0).clip(0.01, 0.99)
@@ -308,6 +308,8 @@ def main():
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--channels", type=int, default=None)
     ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
+    ap.add_argument("--emb-lr-scale", type=float, default=0.1, help="learning rate of the word vectors, relative to the rest (small: GloVe moves little)")
+    ap.add_argument("--first-stage-plain", type=float, default=0.0, metavar="WEIGHT", help="also train on the ordinary text prepare.ts set aside for the cascade's first stage, each passage with this weight")
     ap.add_argument("--emb-dim", type=int, default=0, help="project the GloVe vectors to this many dimensions (PCA) for a smaller model")
     args = ap.parse_args()
 
@@ -323,6 +325,10 @@ def main():
     train, dev, val = data["train"], data["dev"], data["val"]
     if args.limit:
         train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
+    if args.first_stage_plain:
+        # The first stage sees every passage of a shard, most of it text about anything but AI: it
+        # learns what that looks like here, so the gate can pass little of it to the main model.
+        train = train + [dict(g, weight=args.first_stage_plain) for g in data.get("first_stage_plain", [])[: args.limit or None]]
     started = time.time()
     members, history = [], []
     for i, arch in enumerate(args.arch.split("+")):

@@ -141,7 +141,7 @@ async function createEngine(preference: DevicePreference) {
   const stage1 = stage1Bytes && config.cascade ? await start(stage1Bytes, config.cascade.canary_logits, 'first-stage model') : undefined;
   const canaryMaxDiff = Math.max(main.diff, stage1?.diff ?? 0);
   // 32 passages per model call: each call takes ~0.2 s here, so progress can be reported that often.
-  const scorer = new Scorer(main.run, tokenizer, config, { maxBatch: 32, stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate } : undefined });
+  const scorer = new Scorer(main.run, tokenizer, config, { maxBatch: 32, stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate, mainWeight: config.cascade.main_weight } : undefined });
   const report: DeviceReport = { device, reason, adapter: adapterName, model: scorer.model, threshold: config.threshold, loadMs: performance.now() - started, canaryMaxDiff };
   return { scorer, config, report };
 }

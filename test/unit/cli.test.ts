@@ -42,11 +42,25 @@ describe('mscan score', () => {
     writeFileSync(file, config.canary.text);
     const { stdout } = await mscan('score', file);
     const o = JSON.parse(stdout);
-    // With a cascade, the main model scores the canary only if the first stage lets it through.
+    // With a cascade, the main model scores the canary only if the first stage lets it through, and
+    // then its probabilities are mixed with the first stage's by the configured weight.
+    const main = config.canary.logits.map(sigmoid);
     const stage1 = config.cascade?.canary_logits.map(sigmoid);
     const throughGate = !stage1 || stage1[0] >= config.cascade.gate || stage1[6] >= config.cascade.gate;
-    const expected = (throughGate ? config.canary.logits : config.cascade.canary_logits).map(sigmoid);
+    const w = config.cascade?.main_weight ?? 1;
+    const expected = throughGate ? main.map((p: number, i: number) => (stage1 ? w * p + (1 - w) * stage1[i] : p)) : stage1;
     LABELS.forEach((l, i) => expect(Math.abs(o.scores[l] - expected[i])).toBeLessThan(1e-4));
+  });
+
+  it('--fast scores with the first stage alone, under its own model id and threshold', async () => {
+    const file = join(dir, 'canary-fast.txt');
+    writeFileSync(file, config.canary.text);
+    const { stdout } = await mscan('score', file, '--fast');
+    const o = JSON.parse(stdout);
+    expect(o.model).toBe(`${config.id}-first-stage@${config.version}`);
+    const expected = config.cascade.canary_logits.map(sigmoid);
+    LABELS.forEach((l, i) => expect(Math.abs(o.scores[l] - expected[i])).toBeLessThan(1e-4));
+    expect(o.flagged).toBe(o.scores.misalignment >= config.cascade.first_stage_threshold);
   });
 
   it('writes --out atomically and leaves no partial file', async () => {

@@ -52,6 +52,16 @@ describe('Scorer', () => {
     expect(scorer.counts).toEqual({ passages: doc!.length, mainModel: mainSeen.length });
   });
 
+  it('mixes a re-scored passage from both stages by the main weight, and leaves the rest to the first stage', async () => {
+    const scorer = new Scorer(fakeModel(0.9, 0.2, []), tokenizer, config, { stage1: { run: fakeModel(0.5, 0.02, []), gate: 0.3, mainWeight: 0.25 } });
+    const [doc] = await scorer.scorePassages([long]);
+    for (const p of doc!) {
+      const hot = long.slice(p.start, p.end).includes('robot');
+      expect(p.scores.misalignment).toBeCloseTo(hot ? 0.25 * 0.9 + 0.75 * 0.5 : 0.02, 5);
+      expect(p.scores.deception).toBeCloseTo(0.01, 5);
+    }
+  });
+
   it('reports after every model call, so a slow batch can show progress', async () => {
     const seen: number[][] = [];
     const scorer = new Scorer(fakeModel(0.9, 0.1, seen), tokenizer, config, { maxBatch: 2 });
