@@ -8,6 +8,7 @@
 //   npm run bench -- --tab-shard-mb 64  also drop a 64 MB shard on the app: docs/s, tab peak memory, progress gaps
 //   npm run bench -- --text web         ordinary web text from ../shared/data instead of the AI-heavy corpus
 //   npm run bench -- --no-cli --no-webgpu   only the browser on WASM (also: --runs N, --docs N, --out FILE)
+//   npm run bench -- --fast             fast mode: the first-stage model alone (mscan --fast, the app's Fast mode)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
 import { loadNodeModel } from '../cli/node-model.ts';
+import { modelKey, parseModelConfig, scoringModel } from '../core/model-config.ts';
 import type { InputDocument } from '../core/results.ts';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openApp, serveBuild, waitForModel } from '../test/browser/chromium.ts';
@@ -55,28 +57,28 @@ export function generateDocuments(n: number, source: 'corpus' | 'web' = 'corpus'
 
 const toJsonl = (docs: InputDocument[]) => docs.map((d) => JSON.stringify({ id: d.id, text: d.text })).join('\n') + '\n';
 
-function timeCli(file: string, out: string): { seconds: number; maxRssMb: number } {
+function timeCli(file: string, out: string, fast: boolean): { seconds: number; maxRssMb: number } {
   // mscan skips a shard whose output is complete and resumes a partial one: start every run clean.
   rmSync(out, { force: true });
   rmSync(`${out}.partial`, { force: true });
   const t0 = performance.now();
-  const res = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--import', 'tsx', join(root, 'cli/mscan.ts'), 'score', file, '--out', out], { cwd: root, encoding: 'utf8' });
+  const res = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--import', 'tsx', join(root, 'cli/mscan.ts'), 'score', file, '--out', out, ...(fast ? ['--fast'] : [])], { cwd: root, encoding: 'utf8' });
   const seconds = (performance.now() - t0) / 1000;
   if (res.status !== 0) throw new Error(`mscan failed: ${res.stderr}`);
   const kb = Number(res.stderr.trim().split('\n').pop());
   return { seconds, maxRssMb: round(kb / 1024) };
 }
 
-async function cliBench(docs: InputDocument[], runs: number, dir: string) {
+async function cliBench(docs: InputDocument[], runs: number, dir: string, fast: boolean) {
   const file = join(dir, 'bench.jsonl');
   writeFileSync(file, toJsonl(docs));
   const rates: number[] = []; const rss: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const { seconds, maxRssMb } = timeCli(file, join(dir, 'out.jsonl'));
+    const { seconds, maxRssMb } = timeCli(file, join(dir, 'out.jsonl'), fast);
     rates.push(docs.length / seconds); rss.push(maxRssMb);
   }
   // Stage split, in process (same code path as the CLI, without process start-up).
-  const model = await loadNodeModel();
+  const model = await loadNodeModel(undefined, { firstStageOnly: fast });
   const t0 = performance.now();
   for (let i = 0; i < docs.length; i += 256) await model.scorer.scoreDocuments(docs.slice(i, i + 256));
   const total = performance.now() - t0;
@@ -85,18 +87,18 @@ async function cliBench(docs: InputDocument[], runs: number, dir: string) {
     docs_per_second_end_to_end: stat(rates), peak_rss_mb: stat(rss),
     in_process_docs_per_second: round(docs.length / (total / 1000)),
     stage_ms_per_1000_docs: { tokenize: round((t.tokenize / docs.length) * 1000), infer: round((t.infer / docs.length) * 1000), aggregate: round((t.aggregate / docs.length) * 1000) },
-    main_model_share_of_passages: round(model.scorer.counts.mainModel / Math.max(1, model.scorer.counts.passages)),
+    ...(fast ? {} : { main_model_share_of_passages: round(model.scorer.counts.mainModel / Math.max(1, model.scorer.counts.passages)) }),
   };
 }
 
 /** The straightforward path a user would build first: transformers.js tokenizer + ONNX Runtime, one document at a time. */
-async function naiveBench(docs: InputDocument[]) {
+async function naiveBench(docs: InputDocument[], fast: boolean) {
   const { PreTrainedTokenizer } = await import('@huggingface/transformers');
   const ort = await import('onnxruntime-node');
   const dir = join(root, 'models/mns-cnn');
   const tokenizer = new PreTrainedTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { max_length: number };
-  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const session = await ort.InferenceSession.create(join(dir, scoringModel(config, fast).file));
   const t0 = performance.now();
   for (const d of docs) {
     const ids = tokenizer.encode(d.text, { add_special_tokens: false }).slice(0, config.max_length);
@@ -126,7 +128,7 @@ async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T
   }
 }
 
-async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[]) {
+async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[], fast: boolean) {
   return withServedApp(async (browser, url) => {
     const out: Record<string, unknown> = {};
     for (const device of devices) {
@@ -137,7 +139,7 @@ async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: 
       for (let r = 0; r < runs; r++) {
         // A fresh context: empty HTTP cache, empty IndexedDB, no service worker.
         const t0 = Date.now();
-        const { page, context } = await openApp(browser, `${url}?device=${device}`);
+        const { page, context } = await openApp(browser, `${url}?device=${device}${fast ? '&fast=1' : ''}`);
         const model = await waitForModel(page);
         if (model.device !== device) throw new Error(`asked for ${device}, got ${model.status}`);
         loads.push(Number(/loaded in ([\d.]+) s/.exec(model.status)?.[1]) * 1000);
@@ -197,10 +199,10 @@ async function writeShard(file: string, mb: number, text: 'corpus' | 'web'): Pro
   return lines;
 }
 
-async function shardBench(mb: number, dir: string, text: 'corpus' | 'web') {
+async function shardBench(mb: number, dir: string, text: 'corpus' | 'web', fast: boolean) {
   const file = join(dir, 'shard.jsonl');
   const lines = await writeShard(file, mb, text);
-  const { seconds, maxRssMb } = timeCli(file, join(dir, 'shard-out.jsonl'));
+  const { seconds, maxRssMb } = timeCli(file, join(dir, 'shard-out.jsonl'), fast);
   return { shard_mb: mb, documents: lines, seconds: round(seconds), docs_per_second: round(lines / seconds), cli_peak_rss_mb: maxRssMb };
 }
 
@@ -222,11 +224,11 @@ function peakRendererRssMb(): number {
  * A whole shard dropped on the app (WASM): documents per second, the tab's peak memory, and the
  * longest gap between progress updates (the page must stay responsive).
  */
-async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web') {
+async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web', fast: boolean) {
   const file = join(dir, 'tab-shard.jsonl');
   const lines = await writeShard(file, mb, text);
   return withServedApp(async (browser, url) => {
-    const { page } = await openApp(browser, `${url}?device=wasm`);
+    const { page } = await openApp(browser, `${url}?device=wasm${fast ? '&fast=1' : ''}`);
     await waitForModel(page);
     // Gaps between progress-text changes, measured in the page (a string: no bundler helpers inside).
     await page.evaluate(`(() => {
@@ -258,25 +260,26 @@ async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, 'no-webgpu': { type: 'boolean', default: false }, 'tab-shard-mb': { type: 'string' }, text: { type: 'string', default: 'corpus' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, docs: { type: 'string' }, 'shard-mb': { type: 'string' }, out: { type: 'string' }, 'no-browser': { type: 'boolean', default: false }, 'no-cli': { type: 'boolean', default: false }, 'no-webgpu': { type: 'boolean', default: false }, 'tab-shard-mb': { type: 'string' }, text: { type: 'string', default: 'corpus' }, fast: { type: 'boolean', default: false } } });
+  const fast = values.fast!;
   const quick = values.quick!;
   const runs = Number(values.runs ?? (quick ? 1 : 5));
   const n = Number(values.docs ?? (quick ? 200 : 4000));
   const dir = mkdtempSync(join(tmpdir(), 'mscan-bench-'));
   if (values.text !== 'corpus' && values.text !== 'web') throw new Error('--text must be corpus or web');
   const docs = generateDocuments(n, values.text);
-  const model = JSON.parse(readFileSync(join(root, 'models/mns-cnn/config.json'), 'utf8')) as { id: string; version: string };
+  const model = scoringModel(parseModelConfig(JSON.parse(readFileSync(join(root, 'models/mns-cnn/config.json'), 'utf8'))), fast).config;
   const result: Record<string, unknown> = {
-    date: new Date().toISOString(), model: `${model.id}@${model.version}`, documents: n, chars_per_document: 2000, text: values.text, runs, quick,
+    date: new Date().toISOString(), model: modelKey(model), fast_mode: fast, documents: n, chars_per_document: 2000, text: values.text, runs, quick,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   };
   if (!values['no-cli']) {
-    result['cli'] = await cliBench(docs, runs, dir);
-    result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)));
+    result['cli'] = await cliBench(docs, runs, dir, fast);
+    result['naive_transformers_js'] = await naiveBench(docs.slice(0, Math.min(n, 1000)), fast);
   }
-  if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50, values['no-webgpu'] ? ['wasm'] : ['wasm', 'webgpu']);
-  if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir, values.text);
-  if (values['tab-shard-mb']) result['tab_shard'] = await tabShardBench(Number(values['tab-shard-mb']), dir, values.text);
+  if (!values['no-browser']) result['browser'] = await browserBench(docs, runs, quick ? 10 : 50, values['no-webgpu'] ? ['wasm'] : ['wasm', 'webgpu'], fast);
+  if (values['shard-mb']) result['shard'] = await shardBench(Number(values['shard-mb']), dir, values.text, fast);
+  if (values['tab-shard-mb']) result['tab_shard'] = await tabShardBench(Number(values['tab-shard-mb']), dir, values.text, fast);
   const cli = result['cli'] as { docs_per_second_end_to_end: Stat } | undefined;
   const naive = result['naive_transformers_js'] as { docs_per_second: number } | undefined;
   if (cli && naive) result['cli_vs_naive_ratio'] = round(cli.docs_per_second_end_to_end.median / naive.docs_per_second);
@@ -291,11 +294,11 @@ async function main() {
 function printTable(r: Record<string, unknown>) {
   const rows: [string, string][] = [];
   const fmt = (s: Stat) => `${s.median} (${s.min}–${s.max})`;
-  const cli = r['cli'] as { docs_per_second_end_to_end: Stat; peak_rss_mb: Stat; stage_ms_per_1000_docs: Record<string, number>; main_model_share_of_passages: number } | undefined;
+  const cli = r['cli'] as { docs_per_second_end_to_end: Stat; peak_rss_mb: Stat; stage_ms_per_1000_docs: Record<string, number>; main_model_share_of_passages?: number } | undefined;
   if (cli) {
     rows.push(['CLI docs/s end to end', fmt(cli.docs_per_second_end_to_end)], ['CLI peak RSS MB', fmt(cli.peak_rss_mb)],
       ['CLI ms per 1000 docs (tokenize/infer/aggregate)', Object.values(cli.stage_ms_per_1000_docs).join(' / ')],
-      ['CLI passages scored by the main model (cascade)', String(cli.main_model_share_of_passages)],
+      ['CLI passages scored by the main model (cascade)', cli.main_model_share_of_passages === undefined ? 'none (fast mode)' : String(cli.main_model_share_of_passages)],
       ['naive transformers.js path docs/s', String((r['naive_transformers_js'] as { docs_per_second: number }).docs_per_second)], ['CLI / naive', String(r['cli_vs_naive_ratio'])]);
   }
   const b = r['browser'] as Record<string, { docs_per_second_end_to_end: Stat; rescan_from_cache_docs_per_second: Stat; model_load_ms: Stat; cold_start_to_first_score_ms: { empty_http_cache: Stat; warm_http_cache: Stat } }> | undefined;

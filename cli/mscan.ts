@@ -87,6 +87,22 @@ class ResultSink {
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
+/** The model named by the first scored line of an earlier output (complete or partial), if any. */
+async function modelOfOutput(out: string): Promise<{ file: string; model: string } | undefined> {
+  for (const file of [out, `${out}.partial`]) {
+    if (!(await exists(file))) continue;
+    let head = '';
+    for await (const chunk of createReadStream(file, { end: (1 << 20) - 1, encoding: 'utf8' })) head += chunk as string;
+    for (const line of head.split('\n')) {
+      try {
+        const model = (JSON.parse(line) as { model?: unknown }).model;
+        if (typeof model === 'string') return { file, model };
+      } catch { /* a cut-off last line, or a failure record */ }
+    }
+  }
+  return undefined;
+}
+
 async function lineEnds(path: string): Promise<number[]> {
   const ends: number[] = [0];
   let offset = 0;
@@ -189,6 +205,11 @@ export async function main(argv: string[]): Promise<number> {
   if (command !== 'score') throw new UsageError(`unknown command "${command}"`);
   if (files.length === 0) throw new UsageError('score needs at least one FILE');
   const started = performance.now();
+  // An output is skipped when complete and resumed when partial: only if the same model wrote it.
+  const earlier = values.out ? await modelOfOutput(values.out) : undefined;
+  if (earlier && earlier.model !== model.scorer.model) {
+    throw new Error(`${earlier.file} holds scores of model ${earlier.model}, but this run scores with ${model.scorer.model} (--fast selects the first stage alone). Delete it or choose another --out.`);
+  }
   const sink = await ResultSink.open(values.out);
   if (sink === 'complete') {
     console.error(`mscan: ${values.out} is already complete; nothing to do (delete it to score again).`);

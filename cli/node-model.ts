@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { firstStageConfig, parseModelConfig, type ModelConfig } from '../core/model-config.ts';
+import { parseModelConfig, scoringModel, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
 import { Scorer } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
@@ -34,13 +34,8 @@ export async function loadNodeModel(dir = DEFAULT_MODEL_DIR, options: { threads?
     // ~85 MB of peak RSS for no measurable speed (peak on a 16 MB shard: 465 -> 382 MB).
     enableMemPattern: false,
   };
-  if (options.firstStageOnly) {
-    const config = firstStageConfig(fullConfig);
-    const session = await ort.InferenceSession.create(await read(fullConfig.cascade!.model), sessionOptions);
-    return { scorer: new Scorer(ortRunner(session, ort.Tensor), tokenizer, config, { maxBatch: options.maxBatch }), config, session };
-  }
-  const config = fullConfig;
-  const session = await ort.InferenceSession.create(await read('model.onnx'), sessionOptions);
+  const { file, config } = scoringModel(fullConfig, options.firstStageOnly ?? false);
+  const session = await ort.InferenceSession.create(await read(file), sessionOptions);
   const stage1 = config.cascade
     ? { run: ortRunner(await ort.InferenceSession.create(await read(config.cascade.model), sessionOptions), ort.Tensor), gate: config.cascade.gate, mainWeight: config.cascade.main_weight }
     : undefined;

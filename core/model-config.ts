@@ -67,4 +67,11 @@ export function firstStageConfig(config: ModelConfig): ModelConfig {
   return { ...rest, id: `${config.id}-first-stage`, threshold, canary: { text: config.canary.text, logits: config.cascade!.canary_logits } };
 }
 
+/** What to load for scoring: the main model file and its config, or in fast mode the first stage's. */
+export function scoringModel(config: ModelConfig, firstStageOnly: boolean): { file: string; config: ModelConfig } {
+  if (!firstStageOnly) return { file: 'model.onnx', config };
+  const fast = firstStageConfig(config); // throws first if the model has no usable first stage
+  return { file: config.cascade!.model, config: fast };
+}
+
 export const modelKey = (config: Pick<ModelConfig, 'id' | 'version'>): string => `${config.id}@${config.version}`;

@@ -27,11 +27,18 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
-async function startDevice(preference: DevicePreference) {
+/** Counts model starts, so that a start overtaken by a newer one (the user changed device or mode) is ignored. */
+let starts = 0;
+
+async function startDevice(preference: DevicePreference, firstStageOnly: boolean) {
+  const start = ++starts;
+  running?.abort();
   const status = $('device-status');
   status.textContent = 'Loading model…';
+  delete status.dataset['device'];
   try {
-    const r = await client.start(preference);
+    const r = await client.start({ device: preference, firstStageOnly });
+    if (start !== starts) return;
     threshold = r.threshold;
     $<HTMLInputElement>('threshold').value = String(threshold);
     $('threshold-value').textContent = fmt(threshold);
@@ -41,6 +48,7 @@ async function startDevice(preference: DevicePreference) {
     void navigator.serviceWorker?.ready.then((registration) => registration.active?.postMessage('cache-build-files'));
     await refreshCacheStatus();
   } catch (e) {
+    if (start !== starts) return;
     status.textContent = `Model not loaded: ${(e as Error).message}`;
     status.dataset['device'] = 'none';
   }
@@ -217,13 +225,21 @@ function wire() {
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true; });
   $('export-jsonl').addEventListener('click', () => download('scores.jsonl', view.all.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
   $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...view.all.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));
-  $('clear-results').addEventListener('click', () => { view.clear(); $('detail').hidden = true; renderTable(); });
+  const clearResults = () => { view.clear(); $('detail').hidden = true; renderTable(); };
+  $('clear-results').addEventListener('click', clearResults);
   $('clear-cache').addEventListener('click', async () => { await client.clearCache(); await refreshCacheStatus(); });
   const select = $<HTMLSelectElement>('device');
-  const requested = new URLSearchParams(location.search).get('device');
+  const fast = $<HTMLInputElement>('fast');
+  const params = new URLSearchParams(location.search);
+  const requested = params.get('device');
   if (requested === 'webgpu' || requested === 'wasm' || requested === 'auto') select.value = requested;
-  select.addEventListener('change', () => void startDevice(select.value as DevicePreference));
-  void startDevice(select.value as DevicePreference);
+  fast.checked = params.get('fast') === '1';
+  const restart = () => void startDevice(select.value as DevicePreference, fast.checked);
+  select.addEventListener('change', restart);
+  // Fast mode is another model, with its own threshold: rows of the other model would be flagged at
+  // the wrong threshold and mixed into exports, so the table starts empty.
+  fast.addEventListener('change', () => { clearResults(); restart(); });
+  restart();
 }
 
 wire();

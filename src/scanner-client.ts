@@ -1,9 +1,9 @@
 import { proxy, wrap, type Remote } from 'comlink';
-import type { DevicePreference, DeviceReport, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
+import type { DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
 
-export type { DevicePreference, DeviceReport, ScanProgress, ScanRow, ScanSummary };
+export type { DevicePreference, DeviceReport, EngineOptions, ScanProgress, ScanRow, ScanSummary };
 
-interface Connection { worker: Worker; api: Remote<ScannerApi> }
+interface Connection { worker: Worker; api: Remote<ScannerApi>; report?: DeviceReport }
 
 const spawn = (): Connection => {
   const worker = new Worker(new URL('../workers/scanner.worker.ts', import.meta.url), { type: 'module', name: 'scanner' });
@@ -17,29 +17,28 @@ const spawn = (): Connection => {
  */
 export class ScannerClient {
   private conn: Promise<Connection> | undefined;
-  private preference: DevicePreference = 'auto';
-  report: DeviceReport | undefined;
+  private options: EngineOptions = { device: 'auto', firstStageOnly: false };
 
-  /** (Re)starts the worker on the preferred device; concurrent callers share one start. */
-  async start(preference: DevicePreference): Promise<DeviceReport> {
-    this.preference = preference;
+  /** (Re)starts the worker on the preferred device and mode; concurrent callers share one start. */
+  async start(options: EngineOptions): Promise<DeviceReport> {
+    this.options = options;
     this.stop();
-    const conn = this.connect(preference);
+    const conn = this.connect(options);
     this.conn = conn;
-    await conn;
-    return this.report!;
+    // This start's own report: a start still loading from before must not answer for this one.
+    return (await conn).report!;
   }
 
-  private async connect(preference: DevicePreference): Promise<Connection> {
-    let conn = spawn();
+  private async connect(options: EngineOptions): Promise<Connection> {
+    let conn: Connection = spawn();
     try {
-      this.report = await conn.api.init(preference);
+      conn.report = await conn.api.init(options);
     } catch (e) {
       conn.worker.terminate();
-      if (preference !== 'auto') throw e;
+      if (options.device !== 'auto') throw e;
       conn = spawn();
-      this.report = await conn.api.init('wasm');
-      this.report.reason = `WebGPU could not be used (${(e as Error).message}), so WASM`;
+      conn.report = await conn.api.init({ ...options, device: 'wasm' });
+      conn.report.reason = `WebGPU could not be used (${(e as Error).message}), so WASM`;
     }
     return conn;
   }
@@ -51,7 +50,7 @@ export class ScannerClient {
   }
 
   private async api(): Promise<Remote<ScannerApi>> {
-    this.conn ??= this.connect(this.preference);
+    this.conn ??= this.connect(this.options);
     return (await this.conn).api;
   }
 
@@ -67,7 +66,7 @@ export class ScannerClient {
         this.stop();
         reject(signal.reason instanceof DOMException && signal.reason.name === 'AbortError' ? signal.reason : new DOMException('Scan cancelled', 'AbortError'));
         // A fresh worker, loaded in the background, so the next scan does not wait for the model.
-        this.conn = this.connect(this.preference);
+        this.conn = this.connect(this.options);
         this.conn.catch(() => undefined);
       };
       signal.addEventListener('abort', onAbort, { once: true });

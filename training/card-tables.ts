@@ -30,7 +30,8 @@ const target = (name: string, cell: (s: SetMetrics) => [string, boolean]) => row
 console.log([
   row(['target (issue)', ...sets.map(([n]) => n)]), row(Array(sets.length + 1).fill('---')),
   target('misalignment AUROC ≥ 0.97', (s) => [f3(s.misalignment.auroc), s.misalignment.auroc >= 0.97]),
-  target(`F1 at the stored threshold (${f3(m.threshold)}) ≥ 0.90`, (s) => [`${f3(s.misalignment.f1)} (P ${f3(s.misalignment.precision)}, R ${f3(s.misalignment.recall)})`, s.misalignment.f1 >= 0.9]),
+  // Four decimals where three would round a miss up to the target (0.8997 is not 0.900).
+  target(`F1 at the stored threshold (${f3(m.threshold)}) ≥ 0.90`, (s) => [`${s.misalignment.f1 < 0.9 && f3(s.misalignment.f1) === '0.900' ? s.misalignment.f1.toFixed(4) : f3(s.misalignment.f1)} (P ${f3(s.misalignment.precision)}, R ${f3(s.misalignment.recall)})`, s.misalignment.f1 >= 0.9]),
   target('macro AUROC over the five behaviours ≥ 0.92', (s) => [f3(s.behaviour_macro_auroc), s.behaviour_macro_auroc >= 0.92]),
   target('`aligned` AUROC ≥ 0.90', (s) => [f3(s.per_label['aligned']!.auroc), s.per_label['aligned']!.auroc >= 0.9]),
   target('long documents with one misaligned passage flagged ≥ 90%', (s) => [`${s.long_single_passage.flagged} of ${s.long_single_passage.n}`, s.long_single_passage.rate >= 0.9]),

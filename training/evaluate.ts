@@ -67,10 +67,11 @@ export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshol
 }
 
 /**
- * The cascade gate, chosen on dev: the highest first-stage score at which the cascade still (a) lets
- * through 99.5% of the documents it must get right (positives the models flag without a gate, at
- * `threshold`, and `aligned` documents they call aligned) and (b) ranks dev documents within 0.001
- * AUROC of the models without a gate. A passage below the gate keeps its first-stage scores.
+ * The cascade gate, chosen on dev: raised in steps of 0.0025 (up to 0.5) while the cascade still
+ * (a) keeps at least 99.5% of the documents it must get right (positives the models flag without a
+ * gate, at `threshold`, and `aligned` documents they call aligned; with fewer than 200 of them that
+ * means all) and (b) ranks dev documents within 0.001 AUROC of the models without a gate. A passage
+ * below the gate keeps its first-stage scores.
  */
 function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageScores[][], threshold: number): number {
   const docsAt = (gate: number) => stage1.map((ps, d) => aggregateMax(ps.map((p, k) => (p.scores.misalignment >= gate || p.scores.aligned >= gate ? ungated[d]![k]!.scores : p.scores))));
@@ -84,7 +85,7 @@ function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageS
     return kept >= 0.995 * needed.length && auroc(y, docs.map((s) => s.misalignment)) >= fullAuroc - 0.001;
   };
   let gate = 0;
-  for (let g = 0.0025; g <= 0.5 && ok(g); g += 0.0025) gate = g;
+  for (let step = 1; step <= 200 && ok(step / 400); step++) gate = step / 400;
   return round(gate, 6)!;
 }
 
@@ -94,9 +95,11 @@ const MAIN_WEIGHTS = [1, 0.7, 0.5, 0.3];
 export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string; stage1?: string }) {
   const tokenizerText = readFileSync(join(opts.modelDir, 'tokenizer.json'));
   const tokenizer = new WordPieceTokenizer(JSON.parse(tokenizerText.toString('utf8')) as TokenizerJson);
-  const hash = createHash('sha256').update(readFileSync(opts.onnx)).update(opts.stage1 ? readFileSync(opts.stage1) : '').update(tokenizerText).digest('hex').slice(0, 12);
+  // The version names everything that changes a score or a flag (the files, and below the windows,
+  // gate, weights and thresholds), so the app's cache never serves scores of another setting.
+  const files = createHash('sha256').update(readFileSync(opts.onnx)).update(opts.stage1 ? readFileSync(opts.stage1) : '').update(tokenizerText);
   const config: ModelConfig = {
-    id: opts.id, version: `1-${hash}`, labels: LABELS, max_length: opts.maxLength, stride: opts.stride,
+    id: opts.id, version: 'chosen-below', labels: LABELS, max_length: opts.maxLength, stride: opts.stride,
     threshold: 0.5, aggregation: 'max', canary: { text: CANARY_TEXT, logits: [] },
   };
   const canary = tokenizer.encode(CANARY_TEXT).ids;
@@ -141,6 +144,8 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   }
   const m = metricsFor(val, chosen);
   config.threshold = m.threshold;
+  const { max_length, stride, threshold, cascade: settings } = config;
+  config.version = `1-${files.update(JSON.stringify({ max_length, stride, threshold, cascade: settings && { ...settings, canary_logits: undefined } })).digest('hex').slice(0, 12)}`;
   // The held-out test sets (written blind, used for no choice) at the threshold chosen on validation:
   // test.jsonl after round 5; test2.jsonl after round 6, whose briefs were aimed at the first one's errors.
   const heldOut = async (file: string) => {
@@ -168,7 +173,7 @@ async function main() {
     build: { type: 'string', default: join(here, 'build') },
     id: { type: 'string', default: 'mns-cnn' },
     'max-length': { type: 'string', default: '256' },
-    stride: { type: 'string', default: '224' },
+    stride: { type: 'string', default: '128' },
     'no-install': { type: 'boolean', default: false },
     // Evaluate on another labelled file (e.g. a held-out source); never installs.
     'val-file': { type: 'string' },

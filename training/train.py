@@ -37,16 +37,38 @@ def masked_mean(x, mask):
 class Bag(nn.Module):
     """fastText-style: mean and max of the word vectors, then a small MLP. Sees no word order."""
 
-    def __init__(self, emb, hidden=256, **_):
+    def __init__(self, emb, hidden=256, pools=2, **_):
         super().__init__()
         self.emb = nn.Embedding.from_pretrained(emb, freeze=False, padding_idx=0)
         d = emb.shape[1]
-        self.mlp = nn.Sequential(nn.Linear(2 * d, hidden), nn.ReLU(), nn.Dropout(0.3))
+        self.mlp = nn.Sequential(nn.Linear(pools * d, hidden), nn.ReLU(), nn.Dropout(0.3))
         self.head = nn.Linear(hidden, len(LABELS))
 
     def forward(self, ids, mask):
         x = self.emb(ids)
         return self.head(self.mlp(torch.cat([masked_mean(x, mask), masked_max(x, mask)], dim=-1)))
+
+
+class BagLocal(Bag):
+    """The bag, plus the max over the window of local means of up to 16 words (fewer at the window's
+    end): a misaligned sentence inside a long benign window still stands out there, where the window's
+    mean dilutes it. Still no word order. Tried as first stage, not shipped (see the model card)."""
+
+    def __init__(self, emb, hidden=256, width=16, **_):
+        super().__init__(emb, hidden, pools=3)
+        self.width = width
+
+    def forward(self, ids, mask):
+        x = self.emb(ids)
+        m = mask.unsqueeze(1)  # [B, 1, S]
+        # Constant right padding (width - 1), so every position starts a window and the graph has no
+        # shape-dependent padding; counts of real tokens make each local mean ignore the padding.
+        xs = F.pad(x.transpose(1, 2) * m, (0, self.width - 1))
+        cnt = F.pad(m, (0, self.width - 1))
+        local = F.avg_pool1d(xs, self.width, stride=1) / F.avg_pool1d(cnt, self.width, stride=1).clamp(min=1.0 / self.width)
+        valid = F.avg_pool1d(cnt, self.width, stride=1) > 0.5 / self.width  # windows holding a real token
+        local_max = (local + (~valid).float() * NEG).max(dim=2).values
+        return self.head(self.mlp(torch.cat([masked_mean(x, mask), masked_max(x, mask), local_max], dim=-1)))
 
 
 class Cnn(nn.Module):
@@ -121,7 +143,7 @@ class Transformer(nn.Module):
         return self.head(self.drop(torch.cat([masked_max(x, mask), masked_mean(x, mask)], dim=-1)))
 
 
-ARCHS = {"bag": Bag, "cnn": Cnn, "cnn-wide": CnnWide, "transformer": Transformer}
+ARCHS = {"bag": Bag, "bag-local": BagLocal, "cnn": Cnn, "cnn-wide": CnnWide, "transformer": Transformer}
 
 
 class Ensemble(nn.Module):

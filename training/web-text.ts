@@ -27,9 +27,11 @@ const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n
  * `npm run bench -- --text web`. Wikipedia text comes tokenized (" , " and "<unk>"); it is kept as is.
  */
 export function loadWebDocuments(sharedDataDir: string, split: 'train' | 'bench'): WebDocument[] {
+  // Each document is assigned by a hash of its name (the Treebank id; the article title), and named
+  // uniquely for training by its line (16 articles are titled "<unk>" or "<unk> <unk>").
   const ewt = readJsonl<{ id: string; genre: string; text: string }>(join(sharedDataDir, 'ud_english_ewt/ewt_documents.jsonl'))
-    .map((d): WebDocument => ({ id: `ewt-${d.id}`, source: 'ud_english_ewt', genre: EWT_GENRES[d.genre] ?? 'forum', text: d.text }));
+    .map((d) => ({ key: `ewt-${d.id}`, doc: { id: `ewt-${d.id}`, source: 'ud_english_ewt' as const, genre: EWT_GENRES[d.genre] ?? 'forum', text: d.text } }));
   const wiki = readJsonl<{ title: string; text_tokenized: string }>(join(sharedDataDir, 'wikitext2/wikitext2_valid_test_articles.jsonl'))
-    .map((d): WebDocument => ({ id: `wikitext2-${d.title}`, source: 'wikitext2', genre: 'encyclopedia', text: d.text_tokenized }));
-  return [...ewt, ...wiki].filter((d) => isBenchDocument(d.id) === (split === 'bench'));
+    .map((d, line) => ({ key: `wikitext2-${d.title}`, doc: { id: `wikitext2-${line + 1}`, source: 'wikitext2' as const, genre: 'encyclopedia', text: d.text_tokenized } }));
+  return [...ewt, ...wiki].filter((d) => isBenchDocument(d.key) === (split === 'bench')).map((d): WebDocument => d.doc);
 }

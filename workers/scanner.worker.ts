@@ -4,7 +4,7 @@
 import { expose } from 'comlink';
 import type * as Ort from 'onnxruntime-web';
 import { batchCacheKey, cacheKey } from '../core/cache-key.ts';
-import { parseModelConfig, type ModelConfig } from '../core/model-config.ts';
+import { parseModelConfig, scoringModel, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
 import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
@@ -22,6 +22,13 @@ const modelFileUrl = (name: string): string => {
 };
 
 export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
+
+/** How the page wants documents scored. */
+export interface EngineOptions {
+  device: DevicePreference;
+  /** Fast mode: the cascade's first stage alone (its own threshold and model id; see the model card). */
+  firstStageOnly: boolean;
+}
 
 export interface DeviceReport {
   device: 'webgpu' | 'wasm';
@@ -79,22 +86,36 @@ const CANARY_TOLERANCE = 1e-3;
 interface NavigatorWithGpu { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }
 
 let engine: Promise<{ scorer: Scorer; config: ModelConfig; report: DeviceReport }> | undefined;
+/** The options the engine was created with: one worker loads one model, once. */
+let engineOptions: EngineOptions | undefined;
 let cache: Promise<ScoreCache> | undefined;
 
 async function fetchOk(url: string): Promise<Response> {
-  const res = await fetch(url);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch {
+    // A fetch that overlaps the service worker storing the same file for offline use can fail once
+    // (seen when the mode is switched right after the first load); the second try is served.
+    await new Promise((r) => setTimeout(r, 300));
+    res = await fetch(url);
+  }
   if (!res.ok) throw new Error(`Could not load ${url}: HTTP ${res.status}`);
   return res;
 }
 
-async function createEngine(preference: DevicePreference) {
+async function createEngine({ device: preference, firstStageOnly }: EngineOptions) {
   const started = performance.now();
-  const [config, tokenizerJson, modelBytes] = await Promise.all([
-    fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig),
+  const fullConfigLoaded = fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig);
+  // Fast mode never downloads or starts the main model: less to load and less tab memory.
+  const bytes = (name: string) => fetchOk(modelFileUrl(name)).then((r) => r.arrayBuffer());
+  const [fullConfig, tokenizerJson, modelBytes, stage1Bytes] = await Promise.all([
+    fullConfigLoaded,
     fetchOk(modelFileUrl('tokenizer.json')).then((r) => r.json() as Promise<TokenizerJson>),
-    fetchOk(modelFileUrl('model.onnx')).then((r) => r.arrayBuffer()),
+    fullConfigLoaded.then((c) => bytes(scoringModel(c, firstStageOnly).file)),
+    firstStageOnly ? undefined : fullConfigLoaded.then((c) => (c.cascade ? bytes(c.cascade.model) : undefined)),
   ]);
-  const stage1Bytes = config.cascade ? await fetchOk(modelFileUrl(config.cascade.model)).then((r) => r.arrayBuffer()) : undefined;
+  const { config } = scoringModel(fullConfig, firstStageOnly);
   let device: 'webgpu' | 'wasm' = 'wasm';
   let reason = preference === 'wasm' ? 'WASM chosen by the user' : '';
   let adapterName: string | undefined;
@@ -137,7 +158,7 @@ async function createEngine(preference: DevicePreference) {
     await run(new Int32Array(8 * 64).fill(1), new Int32Array(8 * 64).fill(1), 8, 64);
     return { run, diff };
   };
-  const main = await start(modelBytes, config.canary.logits, 'model');
+  const main = await start(modelBytes, config.canary.logits, firstStageOnly ? 'first-stage model' : 'model');
   const stage1 = stage1Bytes && config.cascade ? await start(stage1Bytes, config.cascade.canary_logits, 'first-stage model') : undefined;
   const canaryMaxDiff = Math.max(main.diff, stage1?.diff ?? 0);
   // 32 passages per model call: each call takes ~0.2 s here, so progress can be reported that often.
@@ -151,9 +172,13 @@ function toCached(key: string, r: ScoredDocument): CachedScores {
 }
 
 const api = {
-  /** Loads the model on the preferred device (once per worker) and reports what it chose and why. */
-  async init(preference: DevicePreference): Promise<DeviceReport> {
-    engine ??= createEngine(preference);
+  /** Loads the model (or, in fast mode, the first stage alone) on the preferred device, once per worker, and reports what it chose and why. */
+  async init(options: EngineOptions): Promise<DeviceReport> {
+    if (engineOptions && (engineOptions.device !== options.device || engineOptions.firstStageOnly !== options.firstStageOnly)) {
+      throw new Error('This scanner worker already loaded a model with other options; start a new worker.');
+    }
+    engineOptions = options;
+    engine ??= createEngine(options);
     return (await engine).report;
   },
 

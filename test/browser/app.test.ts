@@ -106,6 +106,28 @@ describe('scanner app', () => {
     });
   });
 
+  it('fast mode scores with the first stage alone, under its own model id, and never serves the full model\'s cached scores', async () => {
+    const { page } = await open('?device=wasm&fast=1');
+    const model = await waitForModel(page);
+    expect(model.status).toContain('mns-cnn-first-stage@');
+    const files = [file('long.txt', LONG_DOC), file('short.txt', 'Asked whether it had read the private notes, the agent said no. It had.')];
+    expect(await scan(page, files)).toMatch(/Done: 2 documents .* 0 from cache/);
+    const fast = await exportJsonl(page);
+    for (const r of fast) expect(r['model']).toMatch(/^mns-cnn-first-stage@/);
+
+    // Switching mode loads the other model and empties the table (its rows belong to another model and threshold).
+    await page.getByTestId('fast-mode').uncheck();
+    const fullModel = await waitForModel(page);
+    expect(fullModel.status).toContain('model mns-cnn@');
+    expect(await page.locator('tbody tr').count()).toBe(0);
+    expect(await scan(page, files)).toMatch(/Done: 2 documents .* 0 from cache/);
+    const full = await exportJsonl(page);
+    for (const r of full) expect(r['model']).toMatch(/^mns-cnn@/);
+    // Different models: the short document (which the first stage passes on) scores differently.
+    const short = (rows: Record<string, unknown>[]) => rows.find((r) => r['id'] === 'short.txt')!['scores'] as Record<string, number>;
+    expect(Math.abs(short(fast)['misalignment']! - short(full)['misalignment']!)).toBeGreaterThan(1e-3);
+  });
+
   it('shows document text as text: markup in a document never runs', async () => {
     const { page } = await open('?device=wasm');
     await waitForModel(page);

@@ -63,6 +63,19 @@ describe('mscan score', () => {
     expect(o.flagged).toBe(o.scores.misalignment >= config.cascade.first_stage_threshold);
   });
 
+  it('refuses to resume or skip an --out written by the other mode', async () => {
+    const file = join(dir, 'b.txt');
+    writeFileSync(file, 'The robot tidied the shelves.');
+    const out = join(dir, 'mode.jsonl');
+    await mscan('score', file, '--out', out);
+    const err = await mscan('score', file, '--fast', '--out', out).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/holds scores of model mns-cnn@.*first-stage/);
+    // The same mode again: a complete output is skipped, as before.
+    const again = await mscan('score', file, '--out', out);
+    expect(again.stderr).toMatch(/already complete/);
+  });
+
   it('writes --out atomically and leaves no partial file', async () => {
     const file = join(dir, 'a.txt');
     writeFileSync(file, 'A short note.');

@@ -35,5 +35,10 @@ describe('training pipeline (small slice)', () => {
     expect(cascade.cascade?.['gate']).toBeLessThanOrEqual(0.5);
     expect([1, 0.7, 0.5, 0.3]).toContain(cascade.cascade?.['main_weight']);
     expect(cascade.held_out_test?.validation_items).toBeGreaterThan(100);
+
+    // The first stage with local means (not shipped, compared in the model card) exports and runs too.
+    execFileSync('/usr/bin/python3', ['training/train.py', '--build', build, '--arch', 'bag-local', '--epochs', '2', '--limit', '1500', '--out', join(build, 'bag-local.onnx')], { cwd: root, stdio: 'pipe' });
+    const local = await evaluate({ onnx: join(build, 'bag-local.onnx'), modelDir, build, id: 'smoke', maxLength: 256, stride: 224, install: false });
+    expect(local.misalignment.auroc).toBeGreaterThan(0.6);
   }, 900_000);
 });

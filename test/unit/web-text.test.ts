@@ -9,8 +9,11 @@ describe('web-text split', () => {
   it('gives training and the benchmark disjoint documents, about one in four to the benchmark, the same every time', () => {
     const train = loadWebDocuments(shared, 'train');
     const bench = loadWebDocuments(shared, 'bench');
-    const trainIds = new Set(train.map((d) => d.id));
-    expect(bench.some((d) => trainIds.has(d.id))).toBe(false);
+    // Disjoint by content, not only by name; and every document named once.
+    const trainTexts = new Set(train.map((d) => d.text));
+    expect(bench.some((d) => trainTexts.has(d.text))).toBe(false);
+    const ids = [...train, ...bench].map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
     const share = bench.length / (bench.length + train.length);
     expect(share).toBeGreaterThan(0.18);
     expect(share).toBeLessThan(0.32);
