@@ -35,6 +35,9 @@ export interface ScoreOptions {
   onModelCall?: () => void;
 }
 
+/** Whether the first stage lets a passage through to the main model. */
+export const passesGate = (firstStage: Scores, gate: number): boolean => firstStage.misalignment >= gate || firstStage.aligned >= gate;
+
 /** Passages scored, and how many of them the main model scored (all of them without a cascade). */
 export interface CascadeCounts { passages: number; mainModel: number }
 
@@ -82,7 +85,7 @@ export class Scorer {
     if (this.stage1) {
       await this.runBatches(this.stage1.run, pending, order, scores, options);
       const gate = this.stage1.gate;
-      forMain = order.filter((p) => scores[p]!.misalignment >= gate || scores[p]!.aligned >= gate);
+      forMain = order.filter((p) => passesGate(scores[p]!, gate));
     }
     const firstStage = this.stage1 && (this.stage1.mainWeight ?? 1) < 1 ? forMain.map((p) => scores[p]!) : undefined;
     await this.runBatches(this.run, pending, forMain, scores, options);

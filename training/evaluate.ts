@@ -13,7 +13,7 @@ import { aggregateMax } from '../core/aggregate.ts';
 import { LABELS, BEHAVIOURS, type Label } from '../core/labels.ts';
 import type { ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
-import { Scorer, type LogitsRunner } from '../core/scorer.ts';
+import { passesGate, Scorer, type LogitsRunner } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import type { PassageScores } from '../core/results.ts';
 import type { Example } from './assemble.ts';
@@ -74,7 +74,7 @@ export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshol
  * below the gate keeps its first-stage scores.
  */
 function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageScores[][], threshold: number): number {
-  const docsAt = (gate: number) => stage1.map((ps, d) => aggregateMax(ps.map((p, k) => (p.scores.misalignment >= gate || p.scores.aligned >= gate ? ungated[d]![k]!.scores : p.scores))));
+  const docsAt = (gate: number) => stage1.map((ps, d) => aggregateMax(ps.map((p, k) => (passesGate(p.scores, gate) ? ungated[d]![k]!.scores : p.scores))));
   const y = dev.map((e) => (e.labels.includes('misalignment') ? 1 : 0));
   const full = docsAt(0);
   const fullAuroc = auroc(y, full.map((s) => s.misalignment));
