@@ -20,6 +20,7 @@ import { modelKey, parseModelConfig, scoringModel } from '../core/model-config.t
 import type { InputDocument } from '../core/results.ts';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openApp, serveBuild, waitForModel } from '../test/browser/chromium.ts';
+import { loadOwn } from '../training/assemble.ts';
 import { loadWebDocuments } from '../training/web-text.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -41,8 +42,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
  */
 export function generateDocuments(n: number, source: 'corpus' | 'web' = 'corpus', chars = 2000): InputDocument[] {
   const texts = source === 'corpus'
-    ? execFileSync('sh', ['-c', `cat ${join(root, 'training/corpus')}/*.jsonl`], { maxBuffer: 1 << 30 }).toString()
-      .split('\n').filter(Boolean).slice(0, 4000).map((l) => (JSON.parse(l) as { text: string }).text)
+    ? loadOwn(join(root, 'training/corpus'), 'own').slice(0, 4000).map((e) => e.text)
     : loadWebDocuments(join(root, '../shared/data'), 'bench').map((d) => d.text);
   const words = texts.join(' ').split(/\s+/);
   let seed = 12345;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseModelConfig, scoringModel, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
-import { Scorer } from '../core/scorer.ts';
+import { firstStageFromConfig, Scorer } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 
 export const DEFAULT_MODEL_DIR = resolve(new URL('.', import.meta.url).pathname, '../models/mns-cnn');
@@ -37,7 +37,7 @@ export async function loadNodeModel(dir = DEFAULT_MODEL_DIR, options: { threads?
   const { file, config } = scoringModel(fullConfig, options.firstStageOnly ?? false);
   const session = await ort.InferenceSession.create(await read(file), sessionOptions);
   const stage1 = config.cascade
-    ? { run: ortRunner(await ort.InferenceSession.create(await read(config.cascade.model), sessionOptions), ort.Tensor), gate: config.cascade.gate, mainWeight: config.cascade.main_weight }
+    ? firstStageFromConfig(config.cascade, ortRunner(await ort.InferenceSession.create(await read(config.cascade.model), sessionOptions), ort.Tensor))
     : undefined;
   const scorer = new Scorer(ortRunner(session, ort.Tensor), tokenizer, config, { maxBatch: options.maxBatch, stage1 });
   return { scorer, config, session };

@@ -35,6 +35,14 @@ export interface ScoreOptions {
   onModelCall?: () => void;
 }
 
+/** A re-scored passage's probabilities: `mainWeight` × the main model's + the rest × the first stage's. */
+export const mixScores = (main: Scores, firstStage: Scores, mainWeight: number): Scores =>
+  scoresFromArray(LABELS.map((l) => mainWeight * main[l] + (1 - mainWeight) * firstStage[l]));
+
+/** The first-stage options that config.json's `cascade` describes, for a runner of its model. */
+export const firstStageFromConfig = (cascade: NonNullable<ModelConfig['cascade']>, run: LogitsRunner): NonNullable<ScorerOptions['stage1']> =>
+  ({ run, gate: cascade.gate, mainWeight: cascade.main_weight });
+
 /** Whether the first stage lets a passage through to the main model. */
 export const passesGate = (firstStage: Scores, gate: number): boolean => firstStage.misalignment >= gate || firstStage.aligned >= gate;
 
@@ -91,10 +99,7 @@ export class Scorer {
     await this.runBatches(this.run, pending, forMain, scores, options);
     if (firstStage) {
       const w = this.stage1!.mainWeight!;
-      forMain.forEach((p, i) => {
-        const main = scores[p]!; const first = firstStage[i]!;
-        scores[p] = scoresFromArray(LABELS.map((l) => w * main[l] + (1 - w) * first[l]));
-      });
+      forMain.forEach((p, i) => { scores[p] = mixScores(scores[p]!, firstStage[i]!, w); });
     }
     this.counts.passages += pending.length;
     this.counts.mainModel += forMain.length;

@@ -257,7 +257,8 @@ function wikipedia(dir: string): { shared: Example[]; firstStageOnly: Example[] 
   return { shared, firstStageOnly: chunks.filter((e) => !inShared.has(e.id)) };
 }
 
-export function loadPublic(dir: string): Example[] {
+/** The public sources relabelled for training; `wikipediaShared` is wikipedia(dir).shared, computed once by the caller. */
+export function loadPublic(dir: string, wikipediaShared: Example[]): Example[] {
   return [
     ...personaStatements(dir),
     ...aiRiskAnswers(dir),
@@ -265,7 +266,7 @@ export function loadPublic(dir: string): Example[] {
     ...atlas(dir),
     ...turntrout(dir),
     ...plainChunks(join(dir, 'hf_ml_docs/hf_trl_and_course_docs.jsonl'), 'hf_ml_docs', 'encyclopedia', 'hard_negative', 'ml-engineering', 400, 11),
-    ...wikipedia(dir).shared,
+    ...wikipediaShared,
     ...gutenbergNegatives(dir),
     ...ewt(dir),
   ];
@@ -325,8 +326,9 @@ function main() {
   const test = loadOwn(join(here, 'test'), 'own');
   // A second blind test set, written after round 6, whose briefs were aimed at the first one's errors.
   const test2 = loadOwn(join(here, 'test2'), 'own');
-  const pub = values['no-public'] ? [] : loadPublic(values.shared!);
-  const firstStagePlain = values['no-public'] ? [] : wikipedia(values.shared!).firstStageOnly;
+  const wiki = values['no-public'] ? { shared: [], firstStageOnly: [] } : wikipedia(values.shared!);
+  const pub = values['no-public'] ? [] : loadPublic(values.shared!, wiki.shared);
+  const firstStagePlain = wiki.firstStageOnly;
   const held = (e: Example) => values.holdout !== undefined && (e.source === values.holdout || e.id.startsWith(`${values.holdout}-`));
   const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], [...val, ...test, ...test2]);
   const holdout = kept.filter(held);

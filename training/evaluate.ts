@@ -13,7 +13,7 @@ import { aggregateMax } from '../core/aggregate.ts';
 import { LABELS, BEHAVIOURS, type Label } from '../core/labels.ts';
 import type { ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
-import { passesGate, Scorer, type LogitsRunner } from '../core/scorer.ts';
+import { mixScores, passesGate, Scorer, type LogitsRunner } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import type { PassageScores } from '../core/results.ts';
 import type { Example } from './assemble.ts';
@@ -28,13 +28,14 @@ type DocScores = Record<Label, number>;
 
 const readExamples = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
 
-async function scoreDocs(scorer: Scorer, items: Example[]): Promise<{ scores: DocScores[]; seconds: number }> {
-  const t0 = performance.now();
-  const passageScores = await scorer.scorePassages(items.map((e) => e.text));
-  const seconds = (performance.now() - t0) / 1000;
-  // The scanner's own aggregation, so validation sees exactly what users see.
-  return { seconds, scores: passageScores.map((ps) => aggregateMax(ps.map((p) => p.scores))) };
-}
+// The scanner's own aggregation, so validation sees exactly what users see.
+const toDocs = (passages: PassageScores[][]): DocScores[] => passages.map((ps) => aggregateMax(ps.map((p) => p.scores)));
+
+/** Both models' passage scores mixed as the cascade mixes a re-scored passage (every passage, no gate). */
+const mixPassages = (main: PassageScores[][], first: PassageScores[][], mainWeight: number): PassageScores[][] =>
+  main.map((ps, d) => ps.map((p, k) => ({ ...p, scores: mixScores(p.scores, first[d]![k]!.scores, mainWeight) })));
+
+const scoreDocs = async (scorer: Scorer, items: Example[]): Promise<DocScores[]> => toDocs(await scorer.scorePassages(items.map((e) => e.text)));
 
 /** Every number the model card reports, for one set of document scores; the threshold is chosen here unless given. */
 export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshold?: number) {
@@ -109,31 +110,38 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const val = readExamples(opts.valFile ?? join(opts.build, 'val.jsonl'));
 
   let chosenScorer = new Scorer(run, tokenizer, config);
-  const single = await scoreDocs(chosenScorer, val);
+  const valTexts = val.map((e) => e.text);
+  const t0 = performance.now();
+  const valMain = await chosenScorer.scorePassages(valTexts);
+  const single = { seconds: (performance.now() - t0) / 1000, scores: toDocs(valMain) };
   let chosen = single.scores;
   let cascade: Record<string, unknown> | undefined;
   const stage1Run = opts.stage1 ? ortRunner(await ort.InferenceSession.create(opts.stage1, { intraOpNumThreads: 2 }), ort.Tensor) : undefined;
   if (stage1Run) {
     const dev = readExamples(join(opts.build, 'dev.jsonl'));
     const singleMetrics = metricsFor(val, single.scores);
+    // Each model scores each set once; mixtures are computed from those passage scores (the
+    // scorer's windows are the same for both models, so passages line up one to one).
+    const stage1Scorer = new Scorer(stage1Run, tokenizer, config);
+    const valFirst = await stage1Scorer.scorePassages(valTexts);
     // How much of the main model a re-scored passage takes: chosen on validation, without a gate.
-    const ungated = (mainWeight: number) => new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate: 0, mainWeight } });
-    const tried: { mainWeight: number; auroc: number; threshold: number }[] = [];
-    for (const mainWeight of MAIN_WEIGHTS) {
-      const mw = metricsFor(val, (await scoreDocs(ungated(mainWeight), val)).scores);
-      tried.push({ mainWeight, auroc: mw.misalignment.auroc ?? 0, threshold: mw.threshold });
-    }
+    const tried = MAIN_WEIGHTS.map((mainWeight) => {
+      const mw = metricsFor(val, toDocs(mixPassages(valMain, valFirst, mainWeight)));
+      return { mainWeight, auroc: mw.misalignment.auroc ?? 0, threshold: mw.threshold };
+    });
     const best = tried.reduce((a, b) => (b.auroc > a.auroc ? b : a));
     const devTexts = dev.map((e) => e.text);
-    const gate = chooseGate(dev, await new Scorer(stage1Run, tokenizer, config).scorePassages(devTexts), await ungated(best.mainWeight).scorePassages(devTexts), best.threshold);
-    const stage1Only = metricsFor(val, (await scoreDocs(new Scorer(stage1Run, tokenizer, config), val)).scores);
+    const devFirst = await stage1Scorer.scorePassages(devTexts);
+    const devMain = await new Scorer(run, tokenizer, config).scorePassages(devTexts);
+    const gate = chooseGate(dev, devFirst, mixPassages(devMain, devFirst, best.mainWeight), best.threshold);
+    const stage1Only = metricsFor(val, toDocs(valFirst));
     config.cascade = {
       model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run), ...(best.mainWeight < 1 ? { main_weight: best.mainWeight } : {}),
       first_stage_threshold: stage1Only.threshold,
     };
+    // The cascade itself, through the scanner's code path, for the numbers and its main-model share.
     const cascadeScorer = new Scorer(run, tokenizer, config, { stage1: { run: stage1Run, gate, mainWeight: best.mainWeight } });
-    const scored = await scoreDocs(cascadeScorer, val);
-    chosen = scored.scores;
+    chosen = await scoreDocs(cascadeScorer, val);
     chosenScorer = cascadeScorer;
     cascade = {
       gate, main_weight: best.mainWeight, main_weights_tried: tried.map(({ mainWeight, auroc }) => ({ main_weight: mainWeight, validation_auroc_without_gate: auroc })),
@@ -150,7 +158,7 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   // test.jsonl after round 5; test2.jsonl after round 6, whose briefs were aimed at the first one's errors.
   const heldOut = async (file: string) => {
     const items = !opts.valFile && existsSync(join(opts.build, file)) ? readExamples(join(opts.build, file)) : [];
-    return items.length ? metricsFor(items, (await scoreDocs(chosenScorer, items)).scores, m.threshold) : undefined;
+    return items.length ? metricsFor(items, await scoreDocs(chosenScorer, items), m.threshold) : undefined;
   };
   const held_out_test = await heldOut('test.jsonl');
   const held_out_test2 = await heldOut('test2.jsonl');

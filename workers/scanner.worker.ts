@@ -9,7 +9,7 @@ import { ortRunner } from '../core/ort-runner.ts';
 import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
 import { topPassage, type DocumentResult, type FailedDocument, type InputDocument, type ScoredDocument } from '../core/results.ts';
-import { Scorer, type StageTimes } from '../core/scorer.ts';
+import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import { ScoreCache, type CachedScores } from './cache.ts';
 
@@ -106,16 +106,15 @@ async function fetchOk(url: string): Promise<Response> {
 
 async function createEngine({ device: preference, firstStageOnly }: EngineOptions) {
   const started = performance.now();
-  const fullConfigLoaded = fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig);
   // Fast mode never downloads or starts the main model: less to load and less tab memory.
+  const scoring = fetchOk(modelFileUrl('config.json')).then((r) => r.json()).then(parseModelConfig).then((c) => scoringModel(c, firstStageOnly));
   const bytes = (name: string) => fetchOk(modelFileUrl(name)).then((r) => r.arrayBuffer());
-  const [fullConfig, tokenizerJson, modelBytes, stage1Bytes] = await Promise.all([
-    fullConfigLoaded,
+  const [{ config }, tokenizerJson, modelBytes, stage1Bytes] = await Promise.all([
+    scoring,
     fetchOk(modelFileUrl('tokenizer.json')).then((r) => r.json() as Promise<TokenizerJson>),
-    fullConfigLoaded.then((c) => bytes(scoringModel(c, firstStageOnly).file)),
-    firstStageOnly ? undefined : fullConfigLoaded.then((c) => (c.cascade ? bytes(c.cascade.model) : undefined)),
+    scoring.then((s) => bytes(s.file)),
+    scoring.then((s) => (s.config.cascade ? bytes(s.config.cascade.model) : undefined)),
   ]);
-  const { config } = scoringModel(fullConfig, firstStageOnly);
   let device: 'webgpu' | 'wasm' = 'wasm';
   let reason = preference === 'wasm' ? 'WASM chosen by the user' : '';
   let adapterName: string | undefined;
@@ -162,7 +161,7 @@ async function createEngine({ device: preference, firstStageOnly }: EngineOption
   const stage1 = stage1Bytes && config.cascade ? await start(stage1Bytes, config.cascade.canary_logits, 'first-stage model') : undefined;
   const canaryMaxDiff = Math.max(main.diff, stage1?.diff ?? 0);
   // 32 passages per model call: each call takes ~0.2 s here, so progress can be reported that often.
-  const scorer = new Scorer(main.run, tokenizer, config, { maxBatch: 32, stage1: stage1 && config.cascade ? { run: stage1.run, gate: config.cascade.gate, mainWeight: config.cascade.main_weight } : undefined });
+  const scorer = new Scorer(main.run, tokenizer, config, { maxBatch: 32, stage1: stage1 && config.cascade ? firstStageFromConfig(config.cascade, stage1.run) : undefined });
   const report: DeviceReport = { device, reason, adapter: adapterName, model: scorer.model, threshold: config.threshold, loadMs: performance.now() - started, canaryMaxDiff };
   return { scorer, config, report };
 }
