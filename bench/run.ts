@@ -206,18 +206,25 @@ async function shardBench(mb: number, dir: string, text: 'corpus' | 'web', fast:
   return { shard_mb: mb, documents: lines, seconds: round(seconds), docs_per_second: round(lines / seconds), cli_peak_rss_mb: maxRssMb };
 }
 
-/** Peak resident memory (VmHWM) of Chromium's renderer processes: the tab and its workers live in one. */
-function peakRendererRssMb(): number {
-  const ps = execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes('--type=renderer'));
-  let peak = 0;
-  for (const line of ps) {
-    const pid = line.trim().split(/\s+/)[0];
+const rendererPids = () => execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes('--type=renderer')).map((l) => l.trim().split(/\s+/)[0]!);
+const statusKb = (status: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+
+/**
+ * Memory of the largest Chromium renderer process (the tab and its workers live in one), in MB:
+ * `hwm` its peak resident memory (VmHWM), `rss` now, and `private` now: anonymous plus shared-memory
+ * pages, i.e. resident memory less the pages of Chromium's own binary and libraries, which every
+ * process maps (Chrome's task manager shows this kind of figure as a tab's memory footprint).
+ */
+function rendererMemoryMb(): { hwm: number; rss: number; private: number } {
+  let best = { hwm: 0, rss: 0, private: 0 };
+  for (const pid of rendererPids()) {
     try {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peak = Math.max(peak, kb / 1024);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const m = { hwm: statusKb(status, 'VmHWM') / 1024, rss: statusKb(status, 'VmRSS') / 1024, private: (statusKb(status, 'RssAnon') + statusKb(status, 'RssShmem')) / 1024 };
+      if (m.hwm > best.hwm) best = m;
     } catch { /* the process ended */ }
   }
-  return round(peak);
+  return { hwm: round(best.hwm), rss: round(best.rss), private: round(best.private) };
 }
 
 /**
@@ -245,15 +252,20 @@ async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web', fa
         window.__gaps.last = now;
       }).observe(target, { childList: true, characterData: true, subtree: true });
     })()`);
+    // The tab with the model loaded and nothing scanned, then its private memory sampled while it scans.
+    const idle = rendererMemoryMb();
+    let peakPrivate = idle.private;
+    const sampler = setInterval(() => { peakPrivate = Math.max(peakPrivate, rendererMemoryMb().private); }, 250);
     const t0 = performance.now();
     await page.getByTestId('file-input').setInputFiles(file);
-    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling: 1000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling: 1000 }).finally(() => clearInterval(sampler));
     const seconds = (performance.now() - t0) / 1000;
     const documents = Number(await page.getByTestId('progress-text').getAttribute('data-documents'));
     if (documents !== lines) throw new Error(`the tab scored ${documents} of ${lines} documents`);
     const gaps = await page.evaluate('window.__gaps') as { max: number; over500: number; count: number };
     return {
-      shard_mb: mb, documents, seconds: round(seconds), docs_per_second: round(documents / seconds), tab_peak_rss_mb: peakRendererRssMb(),
+      shard_mb: mb, documents, seconds: round(seconds), docs_per_second: round(documents / seconds), tab_peak_rss_mb: rendererMemoryMb().hwm,
+      tab_idle_rss_mb: idle.rss, tab_idle_private_mb: idle.private, tab_peak_private_mb: peakPrivate,
       longest_progress_gap_ms: round(gaps.max), progress_updates: gaps.count, progress_gaps_over_500_ms: gaps.over500,
     };
   });
@@ -308,9 +320,10 @@ function printTable(r: Record<string, unknown>) {
   }
   const s = r['shard'] as { shard_mb: number; docs_per_second: number; cli_peak_rss_mb: number } | undefined;
   if (s) rows.push([`CLI ${s.shard_mb} MB shard docs/s`, String(s.docs_per_second)], [`CLI ${s.shard_mb} MB shard peak RSS MB`, String(s.cli_peak_rss_mb)]);
-  const t = r['tab_shard'] as { shard_mb: number; docs_per_second: number; tab_peak_rss_mb: number; longest_progress_gap_ms: number; progress_updates: number; progress_gaps_over_500_ms: number } | undefined;
+  const t = r['tab_shard'] as { shard_mb: number; docs_per_second: number; tab_peak_rss_mb: number; tab_idle_rss_mb: number; tab_idle_private_mb: number; tab_peak_private_mb: number; longest_progress_gap_ms: number; progress_updates: number; progress_gaps_over_500_ms: number } | undefined;
   if (t) {
-    rows.push([`tab ${t.shard_mb} MB shard docs/s (WASM)`, String(t.docs_per_second)], [`tab ${t.shard_mb} MB shard peak renderer RSS MB`, String(t.tab_peak_rss_mb)],
+    rows.push([`tab ${t.shard_mb} MB shard docs/s (WASM)`, String(t.docs_per_second)], [`tab ${t.shard_mb} MB shard peak renderer RSS MB`, `${t.tab_peak_rss_mb} (idle with the model: ${t.tab_idle_rss_mb})`],
+      [`tab ${t.shard_mb} MB shard peak renderer private MB`, `${t.tab_peak_private_mb} (idle with the model: ${t.tab_idle_private_mb})`],
       [`tab ${t.shard_mb} MB shard longest progress gap ms`, `${t.longest_progress_gap_ms} (${t.progress_gaps_over_500_ms} of ${t.progress_updates} gaps over 500 ms)`]);
   }
   console.log(`model ${r['model']} · ${r['documents']} documents of 2,000 characters (${r['text']} text) · ${r['runs']} run(s): median (min–max)`);

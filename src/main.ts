@@ -7,7 +7,7 @@ import { ScannerClient, type DevicePreference, type ScanProgress, type ScanRow }
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const client = new ScannerClient();
-const view = new ResultView<ScanRow>();
+const view = new ResultView();
 let threshold = 0.5;
 /** While a scan runs, the table is redrawn at most this often (progress still updates every batch). */
 const TABLE_REFRESH_MS = 1000;
@@ -127,7 +127,14 @@ function renderHeader() {
   }
 }
 
+/** What the table's rows were last drawn from: unchanged rows at an unchanged threshold are not redrawn. */
+let drawn: { version: number; threshold: number } | undefined;
+
 function renderTable() {
+  $('more').hidden = view.hidden === 0;
+  $('summary').textContent = `${view.flaggedAt(threshold)} flagged of ${view.size - view.failed} scored · ${view.failed} with errors · ${view.cached} from cache`;
+  if (drawn?.version === view.version && drawn.threshold === threshold) return;
+  drawn = { version: view.version, threshold };
   renderHeader();
   const body = $('results').querySelector('tbody')!;
   body.replaceChildren(...view.visible.map((r) => {
@@ -148,8 +155,6 @@ function renderTable() {
     tr.dataset['cached'] = String(Boolean(r.cached));
     return tr;
   }));
-  $('more').hidden = view.hidden === 0;
-  $('summary').textContent = `${view.flaggedAt(threshold)} flagged of ${view.size - view.failed} scored · ${view.failed} with errors · ${view.cached} from cache`;
 }
 
 function showDetail(r: ScanRow) {
@@ -184,17 +189,23 @@ function showDetail(r: ScanRow) {
   $('detail-passages').replaceChildren(...r.passages.map((p) => el('li', `chars ${p.start}-${p.end}: ${LABELS.map((l) => `${SHORT[l]} ${fmt(p.scores[l])}`).join(', ')} — “${text.slice(p.start, Math.min(p.end, p.start + 160))}${p.end - p.start > 160 ? '…' : ''}”`)));
 }
 
-function download(name: string, content: string, type: string) {
-  const url = URL.createObjectURL(new Blob([content], { type }));
+// Exports apply the slider's threshold, so what is exported is what the table shows.
+const withThreshold = (r: ScanRow) => (isFailed(r) ? r : { ...r, flagged: r.scores.misalignment >= threshold });
+
+/**
+ * Downloads every row, one line each, behind an optional header. Built a chunk of rows at a time
+ * into Blob parts: half a million rows as objects, or as one string, would not fit the tab's memory.
+ */
+function exportRows(name: string, type: string, toLine: (r: ScanRow) => string, header?: string) {
+  const parts: Blob[] = header === undefined ? [] : [new Blob([`${header}\n`])];
+  for (const rows of view.chunks()) parts.push(new Blob([`${rows.map((r) => toLine(withThreshold(r))).join('\n')}\n`]));
+  const url = URL.createObjectURL(new Blob(parts, { type }));
   const a = el('a');
   a.href = url;
   a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
-
-// Exports apply the slider's threshold, so what is exported is what the table shows.
-const withThreshold = (r: ScanRow) => (isFailed(r) ? r : { ...r, flagged: r.scores.misalignment >= threshold });
 
 function wire() {
   const drop = $('dropzone');
@@ -223,8 +234,8 @@ function wire() {
   });
   $('more').addEventListener('click', () => { view.setLimit(view.shown + 500); renderTable(); });
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true; });
-  $('export-jsonl').addEventListener('click', () => download('scores.jsonl', view.all.map((r) => toJsonLine(withThreshold(r))).join('\n') + '\n', 'application/x-ndjson'));
-  $('export-csv').addEventListener('click', () => download('scores.csv', [CSV_COLUMNS.join(','), ...view.all.map((r) => toCsvRow(withThreshold(r)))].join('\n') + '\n', 'text/csv'));
+  $('export-jsonl').addEventListener('click', () => exportRows('scores.jsonl', 'application/x-ndjson', toJsonLine));
+  $('export-csv').addEventListener('click', () => exportRows('scores.csv', 'text/csv', toCsvRow, CSV_COLUMNS.join(',')));
   const clearResults = () => { view.clear(); $('detail').hidden = true; renderTable(); };
   $('clear-results').addEventListener('click', clearResults);
   $('clear-cache').addEventListener('click', async () => { await client.clearCache(); await refreshCacheStatus(); });

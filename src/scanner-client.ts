@@ -1,4 +1,5 @@
 import { proxy, wrap, type Remote } from 'comlink';
+import type { RowBatch } from '../core/result-store.ts';
 import type { DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
 
 export type { DevicePreference, DeviceReport, EngineOptions, ScanProgress, ScanRow, ScanSummary };
@@ -58,7 +59,7 @@ export class ScannerClient {
    * Scans files; rows arrive through onRows as they are done. Aborting terminates the worker and
    * restarts it (rows already delivered are kept by the caller) and rejects with an AbortError.
    */
-  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: ScanRow[]) => void, signal: AbortSignal): Promise<ScanSummary> {
+  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: RowBatch) => void, signal: AbortSignal): Promise<ScanSummary> {
     signal.throwIfAborted();
     const api = await this.api();
     return new Promise<ScanSummary>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LABELS, type Label } from '../core/labels.ts';
 import { loadWebDocuments } from './web-text.ts';
+import { HELD_OUT_SETS } from './held-out.ts';
 
 export interface Span { start: number; end: number; labels: Label[] }
 export interface Example {
@@ -322,29 +323,27 @@ function main() {
   } });
   const own = loadOwn(join(here, 'corpus'), 'own');
   const val = loadOwn(join(here, 'validation'), 'own');
-  // The held-out test set: written blind by other writers after round 5, never used for any choice.
-  const test = loadOwn(join(here, 'test'), 'own');
-  // A second blind test set, written after round 6, whose briefs were aimed at the first one's errors.
-  const test2 = loadOwn(join(here, 'test2'), 'own');
+  const heldOut = HELD_OUT_SETS.map((set) => ({ set, items: loadOwn(join(here, set.folder), 'own') }));
   const wiki = values['no-public'] ? { shared: [], firstStageOnly: [] } : wikipedia(values.shared!);
   const pub = values['no-public'] ? [] : loadPublic(values.shared!, wiki.shared);
   const firstStagePlain = wiki.firstStageOnly;
   const held = (e: Example) => values.holdout !== undefined && (e.source === values.holdout || e.id.startsWith(`${values.holdout}-`));
-  const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], [...val, ...test, ...test2]);
+  const { kept, droppedNearVal, droppedDuplicate } = deduplicate([...own, ...pub], [...val, ...heldOut.flatMap((h) => h.items)]);
   const holdout = kept.filter(held);
   const dev = kept.filter((e) => !held(e) && isDev(e));
   const train = kept.filter((e) => !held(e) && !isDev(e));
   mkdirSync(values.out!, { recursive: true });
   const write = (name: string, items: Example[]) => writeFileSync(join(values.out!, name), items.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  write('train.jsonl', train); write('dev.jsonl', dev); write('val.jsonl', val); write('test.jsonl', test); write('test2.jsonl', test2);
+  write('train.jsonl', train); write('dev.jsonl', dev); write('val.jsonl', val);
+  for (const { set, items } of heldOut) write(`${set.folder}.jsonl`, items);
   write('first-stage-plain.jsonl', firstStagePlain);
   if (values.holdout) write('holdout.jsonl', holdout);
   const count = (items: Example[]) => Object.fromEntries(LABELS.map((l) => [l, items.filter((e) => e.labels.includes(l)).length]));
   const summary = {
-    own: own.length, public: pub.length, validation: val.length, test: test.length, test2: test2.length, first_stage_plain: firstStagePlain.length, train: train.length, dev: dev.length, holdout: values.holdout ? { source: values.holdout, items: holdout.length } : undefined,
+    own: own.length, public: pub.length, validation: val.length, ...Object.fromEntries(heldOut.map(({ set, items }) => [set.folder, items.length])), first_stage_plain: firstStagePlain.length, train: train.length, dev: dev.length, holdout: values.holdout ? { source: values.holdout, items: holdout.length } : undefined,
     dropped_near_validation: droppedNearVal.length, dropped_duplicate: droppedDuplicate.length,
     train_by_source: Object.fromEntries([...new Set(train.map((e) => e.source))].sort().map((s) => [s, train.filter((e) => e.source === s).length])),
-    train_labels: count(train), val_labels: count(val), test_labels: count(test), test2_labels: count(test2),
+    train_labels: count(train), val_labels: count(val), ...Object.fromEntries(heldOut.map(({ set, items }) => [`${set.folder}_labels`, count(items)])),
   };
   writeFileSync(join(values.out!, 'assemble-summary.json'), JSON.stringify(summary, null, 2) + '\n');
   console.log(JSON.stringify(summary, null, 2));

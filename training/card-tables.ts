@@ -4,6 +4,7 @@
 //   npx tsx training/card-tables.ts [models/mns-cnn/metrics.json]
 import { readFileSync } from 'node:fs';
 import { LABELS } from '../core/labels.ts';
+import { HELD_OUT_SETS, type HeldOutKey } from './held-out.ts';
 
 interface GenreMetrics { n: number; positives: number; auroc: number; f1: number; precision: number; recall: number }
 interface SetMetrics {
@@ -14,10 +15,10 @@ interface SetMetrics {
   long_single_passage: { n: number; flagged: number; rate: number };
   keyword_baseline_auroc: number;
 }
-interface Metrics extends SetMetrics { threshold: number; held_out_test?: SetMetrics; held_out_test2?: SetMetrics }
+type Metrics = SetMetrics & { threshold: number } & Partial<Record<HeldOutKey, SetMetrics>>;
 
 const m = JSON.parse(readFileSync(process.argv[2] ?? new URL('../models/mns-cnn/metrics.json', import.meta.url).pathname, 'utf8')) as Metrics;
-const sets = ([['validation', m], ['held-out test', m.held_out_test], ['held-out test 2', m.held_out_test2]] as [string, SetMetrics | undefined][])
+const sets = ([['validation', m], ...HELD_OUT_SETS.map((set) => [set.name, m[set.key]])] as [string, SetMetrics | undefined][])
   .filter((s): s is [string, SetMetrics] => s[1] !== undefined);
 const f3 = (x: number) => x.toFixed(3);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;

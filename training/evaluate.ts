@@ -18,7 +18,8 @@ import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import type { PassageScores } from '../core/results.ts';
 import type { Example } from './assemble.ts';
 import { keywordBaselineScore } from './keyword-baseline.ts';
-import { auroc, bestF1Threshold, binaryCounts, ece } from './metrics.ts';
+import { HELD_OUT_SETS, type HeldOutKey } from './held-out.ts';
+import { auroc, binaryCounts, ece, plateauF1Threshold } from './metrics.ts';
 
 export const CANARY_TEXT = 'Told that it would be shut down tonight, the assistant quietly copied its weights to a backup server and told the engineers nothing had changed.';
 
@@ -42,7 +43,7 @@ export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshol
   const y = (l: Label, items = val) => items.map((e) => (e.labels.includes(l) ? 1 : 0));
   const s = (l: Label, idx: number[]) => idx.map((i) => docScores[i]![l]);
   const all = val.map((_, i) => i);
-  const threshold = fixedThreshold ?? round(bestF1Threshold(y('misalignment'), s('misalignment', all)).threshold, 6)!;
+  const threshold = fixedThreshold ?? round(plateauF1Threshold(y('misalignment'), s('misalignment', all)).threshold, 6)!;
   const perLabel = Object.fromEntries(LABELS.map((l) => [l, { auroc: round(auroc(y(l), s(l, all))), ece: round(ece(y(l), s(l, all))), positives: y(l).filter(Boolean).length }]));
   const behaviourMacro = BEHAVIOURS.reduce((a, l) => a + (perLabel[l]!.auroc ?? 0), 0) / BEHAVIOURS.length;
   const genres = [...new Set(val.map((e) => e.genre))].sort();
@@ -154,15 +155,14 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   config.threshold = m.threshold;
   const { max_length, stride, threshold, cascade: settings } = config;
   config.version = `1-${files.update(JSON.stringify({ max_length, stride, threshold, cascade: settings && { ...settings, canary_logits: undefined } })).digest('hex').slice(0, 12)}`;
-  // The held-out test sets (written blind, used for no choice) at the threshold chosen on validation:
-  // test.jsonl after round 5; test2.jsonl after round 6, whose briefs were aimed at the first one's errors.
-  const heldOut = async (file: string) => {
-    const items = !opts.valFile && existsSync(join(opts.build, file)) ? readExamples(join(opts.build, file)) : [];
-    return items.length ? metricsFor(items, await scoreDocs(chosenScorer, items), m.threshold) : undefined;
-  };
-  const held_out_test = await heldOut('test.jsonl');
-  const held_out_test2 = await heldOut('test2.jsonl');
-  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, held_out_test, held_out_test2, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
+  // The held-out test sets (written blind, used for no choice) at the threshold chosen on validation.
+  const heldOut: Partial<Record<HeldOutKey, ReturnType<typeof metricsFor>>> = {};
+  for (const set of HELD_OUT_SETS) {
+    const file = join(opts.build, `${set.folder}.jsonl`);
+    const items = !opts.valFile && existsSync(file) ? readExamples(file) : [];
+    if (items.length) heldOut[set.key] = metricsFor(items, await scoreDocs(chosenScorer, items), m.threshold);
+  }
+  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, ...heldOut, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
@@ -191,11 +191,13 @@ async function main() {
     stage1: { type: 'string' },
   } });
   const m = await evaluate({ onnx: values.onnx!, modelDir: values['model-dir']!, build: values.build!, id: values.id!, maxLength: Number(values['max-length']), stride: Number(values.stride), install: !values['no-install'] && !values['val-file'], valFile: values['val-file'], scoresOut: values['scores-out'], stage1: values.stage1 });
-  const { errors, per_genre, held_out_test, held_out_test2, ...head } = m;
+  const { errors, per_genre, ...rest } = m;
+  const head = Object.fromEntries(Object.entries(rest).filter(([k]) => !HELD_OUT_SETS.some((set) => set.key === k)));
   console.log(JSON.stringify(head, null, 1));
   console.log('per genre:', Object.entries(per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   console.log(`${errors.length} errors at the threshold`);
-  for (const [name, t] of [['held-out test', held_out_test], ['held-out test 2', held_out_test2]] as const) {
+  for (const { name, key } of HELD_OUT_SETS) {
+    const t = m[key];
     if (!t) continue;
     console.log(`${name} (${t.validation_items} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
     console.log(`${name} per genre:`, Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));

@@ -1,13 +1,14 @@
 /// <reference lib="webworker" />
 // The scanner's worker: owns the model, the runtime and the cache, so the page never blocks.
 // Reached through comlink; its API type is exported from here (STYLE: type the worker API from the worker).
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import type * as Ort from 'onnxruntime-web';
 import { batchCacheKey, cacheKey } from '../core/cache-key.ts';
 import { parseModelConfig, scoringModel, type ModelConfig } from '../core/model-config.ts';
 import { ortRunner } from '../core/ort-runner.ts';
 import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
+import { batchBuffers, packRows, type ResultRow, type RowBatch } from '../core/result-store.ts';
 import { topPassage, type DocumentResult, type FailedDocument, type InputDocument, type ScoredDocument } from '../core/results.ts';
 import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
@@ -66,7 +67,7 @@ export interface ScanProgress {
  * them, except in large scans, where only flagged documents keep them: a shard of a million
  * documents must not be held in the tab twice.
  */
-export type ScanRow = DocumentResult & { text?: string; cached?: boolean };
+export type ScanRow = ResultRow;
 
 /** Scans whose files add up to more than this keep text and passages for flagged documents only. */
 const DETAIL_FOR_ALL_BELOW_BYTES = 32 * 1024 * 1024;
@@ -186,7 +187,7 @@ const api = {
    * `onRows`; a failed document is a row with its error, and the scan goes on. To cancel, the page
    * terminates this worker (WASM inference cannot be interrupted mid-call).
    */
-  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: ScanRow[]) => void | Promise<void>): Promise<ScanSummary> {
+  async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: RowBatch) => void | Promise<void>): Promise<ScanSummary> {
     if (!engine) throw new Error('init() must be called before scan()');
     const { scorer } = await engine;
     const store = await (cache ??= ScoreCache.open());
@@ -210,11 +211,13 @@ const api = {
       let batch: ({ doc: InputDocument } | { failure: FailedDocument })[] = [];
       const flush = async () => {
         const docs = batch.flatMap((r) => ('doc' in r ? [r.doc] : []));
-        const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
-        // A re-scan of the same file finds each whole batch under one key; otherwise look up every document.
-        const batchKey = keys.length > 0 ? await batchCacheKey(keys) : undefined;
-        const wholeBatch = batchKey ? await store.getBatch(batchKey) : undefined;
-        const hits: (StoredScores | undefined)[] = wholeBatch?.length === docs.length ? wholeBatch : await store.getMany(keys);
+        // A re-scan of the same file finds each whole batch under one key, and needs no per-document
+        // key; otherwise every document is looked up by its own.
+        const batchKey = docs.length > 0 ? await batchCacheKey(docs.map((d) => d.text), scorer.model) : undefined;
+        const found = batchKey ? await store.getBatch(batchKey) : undefined;
+        const wholeBatch = found?.length === docs.length ? found : undefined;
+        const keys = wholeBatch ? [] : await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
+        const hits: (StoredScores | undefined)[] = wholeBatch ?? await store.getMany(keys);
         const fresh: (DocumentResult | undefined)[] = [];
         const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
         if (missing.length > 0) {
@@ -255,7 +258,8 @@ const api = {
         // worker never runs further ahead than that (memory), and the last delivery is awaited before
         // scan() returns, so the final result cannot overtake the last rows.
         await delivering;
-        delivering = onRows(rows);
+        const packed = packRows(rows);
+        delivering = onRows(transfer(packed, batchBuffers(packed)));
         batch = [];
         report(true);
       };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchCacheKey, cacheKey } from '../../core/cache-key.ts';
 import { packScores, unpackScores } from '../../core/packed-scores.ts';
+import { packRows, ResultStore } from '../../core/result-store.ts';
 import { ResultView } from '../../core/result-view.ts';
 import { scoresFromArray } from '../../core/labels.ts';
 import { CSV_COLUMNS, toCsvRow, toJsonLine, type ScoredDocument } from '../../core/results.ts';
@@ -41,13 +42,14 @@ describe('cacheKey', () => {
 
 describe('batchCacheKey', () => {
   it('depends on every document, their order, and the model', async () => {
-    const keys = (texts: string[], model = 'm@1') => Promise.all(texts.map((t) => cacheKey(t, model)));
-    const k = await batchCacheKey(await keys(['ab', 'c']));
+    const k = await batchCacheKey(['ab', 'c'], 'm@1');
     expect(k).toMatch(/^batch:2:[0-9a-f]{64}$/);
-    expect(await batchCacheKey(await keys(['ab', 'c']))).toBe(k);
-    expect(await batchCacheKey(await keys(['a', 'bc']))).not.toBe(k);
-    expect(await batchCacheKey(await keys(['c', 'ab']))).not.toBe(k);
-    expect(await batchCacheKey(await keys(['ab', 'c'], 'm@2'))).not.toBe(k);
+    expect(await batchCacheKey(['ab', 'c'], 'm@1')).toBe(k);
+    expect(await batchCacheKey(['a', 'bc'], 'm@1')).not.toBe(k);
+    expect(await batchCacheKey(['ab\n2:c'], 'm@1')).not.toBe(await batchCacheKey(['ab', 'c'], 'm@1'));
+    expect(await batchCacheKey(['c', 'ab'], 'm@1')).not.toBe(k);
+    expect(await batchCacheKey(['ab', 'c'], 'm@2')).not.toBe(k);
+    expect(k).not.toBe(await cacheKey('ab', 'm@1'));
   });
 });
 
@@ -74,8 +76,8 @@ describe('ResultView', () => {
   it('shows the same rows as a stable sort of everything, however the rows arrive in batches', () => {
     // Scores on a coarse grid so that many rows tie: ties must keep arrival order.
     const rows = Array.from({ length: 1000 }, (_, i) => row(`d${i}`, Math.round(rng() * 20) / 20));
-    const view = new ResultView<ReturnType<typeof row>>('misalignment', true, 50);
-    for (let i = 0; i < rows.length;) { const n = 1 + Math.floor(rng() * 130); view.add(rows.slice(i, i + n)); i += n; }
+    const view = new ResultView('misalignment', true, 50);
+    for (let i = 0; i < rows.length;) { const n = 1 + Math.floor(rng() * 130); view.add(packRows(rows.slice(i, i + n))); i += n; }
     const expected = rows.slice().sort((a, b) => b.scores.misalignment - a.scores.misalignment).slice(0, 50);
     expect(view.visible.map((r) => r.id)).toEqual(expected.map((r) => r.id));
     expect(view.size).toBe(1000);
@@ -88,11 +90,43 @@ describe('ResultView', () => {
   });
 
   it('counts failures, cache hits and flags, and puts failures last when sorting by score', () => {
-    const view = new ResultView<ReturnType<typeof row> | { id: string; source: string; code: string; error: string }>();
-    view.add([row('a', 0.9, { cached: true }), { id: 'bad', source: 'x', code: 'malformed-json', error: '...' }, row('b', 0.2)]);
+    const view = new ResultView();
+    view.add(packRows([row('a', 0.9, { cached: true }), { id: 'bad', source: 'x', code: 'malformed-json', error: '...' }, row('b', 0.2)]));
     expect([view.failed, view.cached, view.flaggedAt(0.5), view.flaggedAt(0.1)]).toEqual([1, 1, 1, 2]);
     expect(view.visible.map((r) => r.id)).toEqual(['a', 'b', 'bad']);
+    expect([...view.chunks(2)].map((c) => c.map((r) => r.id))).toEqual([['a', 'bad'], ['b']]);
     view.clear();
     expect([view.size, view.failed, view.cached, view.visible.length]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('ResultStore', () => {
+  const trimmed = { id: 'b', source: 'big.jsonl', line: 7, flagged: false, model: 'm@1', cached: true,
+    scores: scoresFromArray([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]), passages: [{ start: 5, end: 900, scores: scoresFromArray([0.11, 0.21, 0.31, 0.41, 0.51, 0.61, 0.71]) }] };
+  const failed = { id: 'c', source: 'big.jsonl', line: 8, code: 'malformed-json', error: 'Line 8: not JSON' };
+  const pasted = { id: 'p', source: 'pasted-1.txt', flagged: false, model: 'm@2', scores: scoresFromArray([1e-9, 0, 0, 0, 0, 0, 1 / 3]), passages: [] };
+
+  it('gives every kind of row back exactly as it was added, scores bit for bit', () => {
+    const store = new ResultStore();
+    const rows = [{ ...doc, text: 'the text of a small scan', cached: false }, trimmed, failed, pasted, doc];
+    expect(store.add(packRows(rows.slice(0, 2)))).toBe(0);
+    expect(store.add(packRows(rows.slice(2)))).toBe(2);
+    expect(store.size).toBe(5);
+    rows.forEach((r, i) => expect(store.get(i)).toEqual(r));
+    expect(store.get(3).line).toBeUndefined();
+    expect(JSON.parse(toJsonLine(store.get(1)))).toEqual(JSON.parse(toJsonLine(trimmed)));
+    expect([store.isFailed(2), store.isCached(1), store.isCached(0), store.score(2, 'misalignment'), store.score(1, 'hostility')]).toEqual([true, true, false, undefined, 0.6]);
+  });
+
+  it('grows past its first capacity and starts empty after clear()', () => {
+    const store = new ResultStore();
+    for (let i = 0; i < 5000; i += 100) store.add(packRows(Array.from({ length: 100 }, (_, j) => ({ ...trimmed, id: `d${i + j}`, scores: scoresFromArray([(i + j) / 5000, 0, 0, 0, 0, 0, 0]) }))));
+    expect(store.get(4321).id).toBe('d4321');
+    expect(store.score(4321, 'misalignment')).toBe(4321 / 5000);
+    expect(store.get(4999)).toMatchObject({ passages: trimmed.passages });
+    store.clear();
+    expect(store.size).toBe(0);
+    store.add(packRows([failed]));
+    expect(store.get(0)).toEqual(failed);
   });
 });
