@@ -102,6 +102,7 @@ async function scanFiles(files: File[]) {
     // Exact figures for scripts (the benchmark) that would otherwise parse rounded text.
     text.dataset['documents'] = String(summary.documents);
     text.dataset['ms'] = String(summary.ms);
+    text.dataset['stageMs'] = JSON.stringify(summary.times);
     text.dataset['state'] = 'done';
   } catch (e) {
     if ((e as Error).name === 'AbortError') { text.textContent = `Cancelled; the ${view.size} results so far are kept.`; text.dataset['state'] = 'cancelled'; }
