@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import { loadNodeModel } from '../cli/node-model.ts';
 import { modelKey, parseModelConfig, scoringModel } from '../core/model-config.ts';
 import type { InputDocument } from '../core/results.ts';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium, openApp, serveBuild, waitForModel } from '../test/browser/chromium.ts';
 import { loadOwn } from '../training/assemble.ts';
 import { loadWebDocuments } from '../training/web-text.ts';
@@ -128,6 +128,22 @@ async function withServedApp<T>(fn: (browser: Browser, url: string) => Promise<T
   }
 }
 
+/**
+ * Gives the app's file input `files` and waits until that scan is done; returns the page's exact
+ * figures (data attributes) and its summary text. Clears the done mark first, so a finished earlier
+ * scan is never mistaken for this one.
+ */
+async function scanInApp(page: Page, files: Parameters<Locator['setInputFiles']>[0], polling: number | 'raf' = 'raf') {
+  await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
+  await page.getByTestId('file-input').setInputFiles(files);
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling });
+  const progress = page.getByTestId('progress-text');
+  return {
+    documents: Number(await progress.getAttribute('data-documents')), ms: Number(await progress.getAttribute('data-ms')),
+    stageMs: JSON.parse(await progress.getAttribute('data-stage-ms') ?? '{}') as Record<string, number>, text: (await progress.textContent()) ?? '',
+  };
+}
+
 async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: number, devices: readonly ('wasm' | 'webgpu')[], fast: boolean) {
   return withServedApp(async (browser, url) => {
     const out: Record<string, unknown> = {};
@@ -145,13 +161,9 @@ async function browserBench(allDocs: InputDocument[], runs: number, webgpuDocs: 
         loads.push(Number(/loaded in ([\d.]+) s/.exec(model.status)?.[1]) * 1000);
         cold.push(await firstScore(page, t0));
         const scan = async () => {
-          await page.getByTestId('file-input').setInputFiles(payload);
-          await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 600_000 });
-          const progress = page.getByTestId('progress-text');
-          const [text, documents, ms] = [await progress.textContent(), await progress.getAttribute('data-documents'), await progress.getAttribute('data-ms')];
-          await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
-          if (Number(documents) !== docs.length) throw new Error(`unexpected scan result on ${device}: ${text}`);
-          return docs.length / (Number(ms) / 1000);
+          const { documents, ms, text } = await scanInApp(page, payload);
+          if (documents !== docs.length) throw new Error(`unexpected scan result on ${device}: ${text}`);
+          return docs.length / (ms / 1000);
         };
         rates.push(await scan());
         cached.push(await scan());
@@ -257,23 +269,17 @@ async function tabShardBench(mb: number, dir: string, text: 'corpus' | 'web', fa
     let peakPrivate = idle.private;
     const sampler = setInterval(() => { peakPrivate = Math.max(peakPrivate, rendererMemoryMb().private); }, 250);
     const t0 = performance.now();
-    await page.getByTestId('file-input').setInputFiles(file);
-    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling: 1000 }).finally(() => clearInterval(sampler));
+    const { documents, stageMs: stages } = await scanInApp(page, file, 1000).finally(() => clearInterval(sampler));
     const seconds = (performance.now() - t0) / 1000;
-    const documents = Number(await page.getByTestId('progress-text').getAttribute('data-documents'));
     if (documents !== lines) throw new Error(`the tab scored ${documents} of ${lines} documents`);
     const gaps = await page.evaluate('window.__gaps') as { max: number; over500: number; count: number };
-    // Where the worker's time went (the scorer's stages; the rest is reading, parsing, hashing, caching and delivery).
-    const stages = JSON.parse(await page.getByTestId('progress-text').getAttribute('data-stage-ms') ?? '{}') as Record<string, number>;
+    // Where the time went (the scorer's stages; the rest is reading, parsing, hashing, caching and delivery).
     const per1000 = (ms: number) => round((ms / documents) * 1000);
     const scorerMs = Object.values(stages).reduce((a, b) => a + b, 0);
     // The same shard dropped again on a cleared table: every batch from the IndexedDB cache.
-    await page.evaluate(() => document.querySelector('[data-testid=progress-text]')?.removeAttribute('data-state'));
     await page.locator('#clear-results').click();
-    await page.getByTestId('file-input').setInputFiles(file);
-    await page.waitForFunction(() => document.querySelector('[data-testid=progress-text]')?.getAttribute('data-state') === 'done', null, { timeout: 0, polling: 500 });
-    const progress = page.getByTestId('progress-text');
-    const [rescanMs, fromCache] = [Number(await progress.getAttribute('data-ms')), Number(/(\d+) from cache/.exec(await progress.textContent() ?? '')?.[1])];
+    const rescan = await scanInApp(page, file, 500);
+    const [rescanMs, fromCache] = [rescan.ms, Number(/(\d+) from cache/.exec(rescan.text)?.[1])];
     if (fromCache !== lines) throw new Error(`the re-scan found ${fromCache} of ${lines} documents in the cache`);
     return {
       shard_mb: mb, documents, seconds: round(seconds), docs_per_second: round(documents / seconds), tab_peak_rss_mb: rendererMemoryMb().hwm,

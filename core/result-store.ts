@@ -1,5 +1,5 @@
 import { LABELS, scoresFromArray, type Label } from './labels.ts';
-import type { DocumentResult, PassageScores } from './results.ts';
+import { topPassage, type DocumentResult, type PassageScores } from './results.ts';
 
 /** A result as the page holds it: the text and all passages come along only where the page shows them. */
 export type ResultRow = DocumentResult & { text?: string; cached?: boolean };
@@ -37,7 +37,12 @@ export interface RowBatch {
 /** The typed arrays of a batch, to transfer instead of copy. */
 export const batchBuffers = (b: RowBatch): ArrayBuffer[] => [b.sourceOf.buffer, b.modelOf.buffer, b.lines.buffer, b.numbers.buffer] as ArrayBuffer[];
 
-export function packRows(rows: readonly ResultRow[]): RowBatch {
+/**
+ * Packs rows for the page. Without `detailForAll` (large scans) only flagged documents keep their
+ * text and every passage; the others keep their top passage: a shard of a million documents must
+ * not be held in the tab twice.
+ */
+export function packRows(rows: readonly ResultRow[], { detailForAll = true } = {}): RowBatch {
   const n = rows.length;
   const batch: RowBatch = { count: n, ids: [], names: [], sourceOf: new Int32Array(n), modelOf: new Int32Array(n), lines: new Int32Array(n), numbers: new Float64Array(n * W), details: [], failures: [] };
   const nameIndex = new Map<string, number>();
@@ -62,8 +67,9 @@ export function packRows(rows: readonly ResultRow[]): RowBatch {
     if (row.flagged) flags |= FLAGGED;
     batch.modelOf[i] = intern(row.model);
     for (let k = 0; k < K; k++) x[at + SCORES + k] = row.scores[LABELS[k]!];
-    const p = row.passages[0];
-    if (row.text === undefined && row.passages.length <= 1) {
+    const keepDetail = (detailForAll || row.flagged) && (row.text !== undefined || row.passages.length > 1);
+    if (!keepDetail) {
+      const p = topPassage(row);
       if (p) {
         flags |= HAS_TOP;
         x[at + TOP] = p.start; x[at + TOP + 1] = p.end;

@@ -31,22 +31,12 @@ export function binaryCounts(labels: readonly number[], scores: readonly number[
   return { tp, fp, fn, tn, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
 }
 
-/** Threshold with the best F1, searched over the observed scores. */
-export function bestF1Threshold(labels: readonly number[], scores: readonly number[]): { threshold: number; f1: number } {
-  const candidates = [...new Set(scores)].sort((a, b) => a - b);
-  let best = { threshold: 0.5, f1: -1 };
-  for (const t of candidates) {
-    const { f1 } = binaryCounts(labels, scores, t);
-    if (f1 > best.f1) best = { threshold: t, f1 };
-  }
-  return best;
-}
-
 /**
  * The flag threshold: the middle (median) of all thresholds whose F1 is within `tolerance` of the
- * best. On a few hundred documents the F1 curve is a noisy plateau, and its argmax tends to sit at
- * one edge of it (validation: best at 0.559, F1 within 0.01 from 0.44 to 0.60); a threshold from
- * the plateau's middle moves less when the documents change.
+ * best (with `tolerance` 0, the best point). On a few hundred documents the F1 curve is a noisy
+ * plateau, and its argmax can sit at one edge of it (the round-6 model's validation: best at 0.559,
+ * F1 within 0.01 from 0.44 to 0.60); a threshold from the plateau's middle moves less when the
+ * documents change.
  */
 export function plateauF1Threshold(labels: readonly number[], scores: readonly number[], tolerance = 0.01): { threshold: number; f1: number; best: number } {
   const candidates = [...new Set(scores)].sort((a, b) => a - b);

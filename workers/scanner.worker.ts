@@ -9,7 +9,7 @@ import { ortRunner } from '../core/ort-runner.ts';
 import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
 import { batchBuffers, packRows, type ResultRow, type RowBatch } from '../core/result-store.ts';
-import { topPassage, type DocumentResult, type FailedDocument, type InputDocument, type ScoredDocument } from '../core/results.ts';
+import type { DocumentResult, FailedDocument, InputDocument, ScoredDocument } from '../core/results.ts';
 import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import { ScoreCache, type CachedScores } from './cache.ts';
@@ -64,20 +64,12 @@ export interface ScanProgress {
 
 /**
  * One scored or failed document. Its text (and all its passages) come along so the page can show
- * them, except in large scans, where only flagged documents keep them: a shard of a million
- * documents must not be held in the tab twice.
+ * them, except in large scans (see packRows).
  */
 export type ScanRow = ResultRow;
 
 /** Scans whose files add up to more than this keep text and passages for flagged documents only. */
 const DETAIL_FOR_ALL_BELOW_BYTES = 32 * 1024 * 1024;
-
-function trimDetail(row: ScanRow): ScanRow {
-  if ('error' in row || row.flagged) return row;
-  const { text: _text, ...rest } = row;
-  const top = topPassage(row);
-  return { ...rest, passages: top ? [top] : [] };
-}
 
 export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: StageTimes }
 
@@ -257,10 +249,9 @@ const api = {
           const i = k++;
           const hit = hits[i];
           const { id, source, line, text } = r.doc;
-          const row: ScanRow = hit
+          return hit
             ? { id, source, line, scores: hit.scores, flagged: hit.flagged, passages: hit.passages, model: hit.model, text, cached: true }
             : { ...fresh[i]!, text, cached: false };
-          return keepAllDetail ? row : trimDetail(row);
         });
         for (const row of rows) {
           summary.documents++;
@@ -270,7 +261,7 @@ const api = {
         // worker never runs further ahead than that (memory), and the last delivery is awaited before
         // scan() returns, so the final result cannot overtake the last rows.
         await delivering;
-        const packed = packRows(rows);
+        const packed = packRows(rows, { detailForAll: keepAllDetail });
         delivering = onRows(transfer(packed, batchBuffers(packed)));
         batch = [];
         report(true);

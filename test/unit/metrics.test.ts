@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, bestF1Threshold, binaryCounts, plateauF1Threshold } from '../../training/metrics.ts';
+import { auroc, binaryCounts, plateauF1Threshold } from '../../training/metrics.ts';
 
 describe('threshold choice', () => {
   // Positives at 0.6-0.95, negatives at 0.05-0.4, with one negative at 0.7 and one positive at 0.3.
   const scores = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95];
   const labels = [0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1];
 
-  it('bestF1Threshold takes the argmax of F1 over observed scores', () => {
-    const best = bestF1Threshold(labels, scores);
+  it('with no tolerance, plateauF1Threshold takes the argmax of F1 over observed scores', () => {
+    const best = plateauF1Threshold(labels, scores, 0);
     expect(best.threshold).toBe(0.6);
     expect(best.f1).toBeCloseTo(binaryCounts(labels, scores, 0.6).f1, 12);
   });

@@ -118,6 +118,15 @@ describe('ResultStore', () => {
     expect([store.isFailed(2), store.isCached(1), store.isCached(0), store.score(2, 'misalignment'), store.score(1, 'hostility')]).toEqual([true, true, false, undefined, 0.6]);
   });
 
+  it('keeps text and every passage only for flagged documents when packing a large scan', () => {
+    const store = new ResultStore();
+    const unflagged = { ...doc, flagged: false, text: 'an ordinary document' };
+    store.add(packRows([{ ...doc, text: 'a flagged document' }, unflagged], { detailForAll: false }));
+    expect(store.get(0)).toEqual({ ...doc, text: 'a flagged document' });
+    const { text: _text, ...trimmedRow } = unflagged;
+    expect(store.get(1)).toEqual({ ...trimmedRow, passages: [doc.passages[1]] });
+  });
+
   it('grows past its first capacity and starts empty after clear()', () => {
     const store = new ResultStore();
     for (let i = 0; i < 5000; i += 100) store.add(packRows(Array.from({ length: 100 }, (_, j) => ({ ...trimmed, id: `d${i + j}`, scores: scoresFromArray([(i + j) / 5000, 0, 0, 0, 0, 0, 0]) }))));
