@@ -9,10 +9,10 @@ import { ortRunner } from '../core/ort-runner.ts';
 import type { StoredScores } from '../core/packed-scores.ts';
 import { readDocuments, type ReadOptions } from '../core/read-documents.ts';
 import { batchBuffers, packRows, type ResultRow, type RowBatch } from '../core/result-store.ts';
-import type { DocumentResult, FailedDocument, InputDocument, ScoredDocument } from '../core/results.ts';
+import type { DocumentResult, FailedDocument, InputDocument } from '../core/results.ts';
 import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
-import { ScoreCache, type CachedScores } from './cache.ts';
+import { ScoreCache } from './cache.ts';
 
 // Same-origin URLs of every file in the shipped model directory (Vite copies them into the build).
 const MODEL_DIR_URLS = import.meta.glob(['../models/mns-cnn/config.json', '../models/mns-cnn/tokenizer.json', '../models/mns-cnn/*.onnx'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
@@ -68,10 +68,41 @@ export interface ScanProgress {
  */
 export type ScanRow = ResultRow;
 
-/** Scans whose files add up to more than this keep text and passages for flagged documents only. */
-const DETAIL_FOR_ALL_BELOW_BYTES = 32 * 1024 * 1024;
+/** A line of input: a document to score, or why it could not be read. */
+type ScanRecord = { doc: InputDocument } | { failure: FailedDocument };
 
-export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: StageTimes }
+/** What the cache knows of one batch's documents (in order), and the keys to store new scores under. */
+interface BatchLookup {
+  docs: InputDocument[];
+  batchKey?: string;
+  /** The whole batch, found under batchKey. */
+  wholeBatch?: StoredScores[];
+  keys: string[];
+  hits: (StoredScores | undefined)[];
+}
+
+/** Batches whose cache lookups run ahead of the batch being scored (see scan's flush). */
+const LOOKAHEAD_BATCHES = 2;
+
+/**
+ * Scans whose files add up to more than this are large (a pretraining shard): they keep text and
+ * passages for flagged documents only (see packRows), and are cached by batch only. Per-document
+ * cache entries cost a SHA-256 digest and an IndexedDB write each, and a new batch's per-document
+ * lookups a read each: on a 64 MB shard these took a third of the tab's time. A re-scan of the same
+ * file still finds every batch; a large scan's documents met again in another file are scored again.
+ */
+const LARGE_SCAN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Where a scan's time went, in ms: the scorer's stages, and the worker's own work around them.
+ * `read`: reading, decompressing and parsing the files; `lookup`: waiting for a batch's cache keys
+ * and cache reads (begun while the batch before was scored);
+ * `cacheWrite`: handing batches to IndexedDB and waiting for the previous commit; `deliver`: packing
+ * rows and waiting for the page to take the previous batch.
+ */
+export interface ScanTimes extends StageTimes { read: number; lookup: number; cacheWrite: number; deliver: number }
+
+export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: ScanTimes }
 
 const CANARY_TOLERANCE = 1e-3;
 
@@ -162,10 +193,6 @@ async function createEngine({ device: preference, firstStageOnly }: EngineOption
   return { scorer, config, report };
 }
 
-function toCached(key: string, r: ScoredDocument): CachedScores {
-  return { key, scores: r.scores, flagged: r.flagged, passages: r.passages, model: r.model, storedAt: Date.now() };
-}
-
 const api = {
   /** Loads the model (or, in fast mode, the first stage alone) on the preferred device, once per worker, and reports what it chose and why. */
   async init(options: EngineOptions): Promise<DeviceReport> {
@@ -190,9 +217,16 @@ const api = {
     const started = performance.now();
     // The scorer's stage times add up over the worker's life: this scan's are the difference.
     const timesBefore = { ...scorer.times };
-    const summary: ScanSummary = { documents: 0, scored: 0, failed: 0, cached: 0, ms: 0, times: { tokenize: 0, infer: 0, aggregate: 0 } };
+    const times: ScanTimes = { tokenize: 0, infer: 0, aggregate: 0, read: 0, lookup: 0, cacheWrite: 0, deliver: 0 };
+    const summary: ScanSummary = { documents: 0, scored: 0, failed: 0, cached: 0, ms: 0, times };
+    /** Adds the time since `since` to a stage, and returns now (the next stage's start). */
+    const lap = (stage: keyof ScanTimes, since: number): number => {
+      const now = performance.now();
+      times[stage] += now - since;
+      return now;
+    };
     const bytesTotal = files.reduce((a, f) => a + f.size, 0);
-    const keepAllDetail = bytesTotal <= DETAIL_FOR_ALL_BELOW_BYTES;
+    const large = bytesTotal > LARGE_SCAN_BYTES;
     let bytesBefore = 0;
     let lastProgress = 0;
     let delivering: void | Promise<void> = undefined;
@@ -200,6 +234,23 @@ const api = {
     // (an IndexedDB commit is a round trip to the browser process; awaiting each in turn made the
     // worker wait on it for every batch).
     let writing: Promise<void> | undefined;
+
+    /**
+     * A batch's cache keys and cached scores. A re-scan of the same file finds each whole batch under
+     * one key and needs no per-document key; otherwise, in a scan that is not large, every document
+     * is looked up by its own.
+     */
+    const lookUp = async (records: ScanRecord[]): Promise<BatchLookup> => {
+      const docs = records.flatMap((r) => ('doc' in r ? [r.doc] : []));
+      if (docs.length === 0) return { docs, keys: [], hits: [] };
+      const batchKey = await batchCacheKey(docs.map((d) => d.text), scorer.model);
+      const found = await store.getBatch(batchKey);
+      const wholeBatch = found?.length === docs.length ? found : undefined;
+      if (wholeBatch) return { docs, batchKey, wholeBatch, keys: [], hits: wholeBatch };
+      if (large) return { docs, batchKey, keys: [], hits: docs.map(() => undefined) };
+      const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
+      return { docs, batchKey, keys, hits: await store.findMany(keys) };
+    };
 
     for (const [fileIndex, file] of files.entries()) {
       let bytesRead = 0;
@@ -209,16 +260,8 @@ const api = {
         lastProgress = now;
         onProgress({ file: file.name, fileIndex, files: files.length, documents: summary.documents, bytesRead: bytesBefore + bytesRead, bytesTotal });
       };
-      let batch: ({ doc: InputDocument } | { failure: FailedDocument })[] = [];
-      const flush = async () => {
-        const docs = batch.flatMap((r) => ('doc' in r ? [r.doc] : []));
-        // A re-scan of the same file finds each whole batch under one key, and needs no per-document
-        // key; otherwise every document is looked up by its own.
-        const batchKey = docs.length > 0 ? await batchCacheKey(docs.map((d) => d.text), scorer.model) : undefined;
-        const found = batchKey ? await store.getBatch(batchKey) : undefined;
-        const wholeBatch = found?.length === docs.length ? found : undefined;
-        const keys = wholeBatch ? [] : await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
-        const hits: (StoredScores | undefined)[] = wholeBatch ?? await store.getMany(keys);
+      let batch: ScanRecord[] = [];
+      const score = async (records: ScanRecord[], { docs, batchKey, wholeBatch, keys, hits }: BatchLookup) => {
         const fresh: (DocumentResult | undefined)[] = [];
         const missing = docs.flatMap((_, i) => (hits[i] ? [] : [i]));
         if (missing.length > 0) {
@@ -227,14 +270,15 @@ const api = {
           const results = await scorer.scoreDocuments(missing.map((i) => docs[i]!), { onModelCall: () => report() });
           missing.forEach((i, j) => { fresh[i] = results[j]; });
         }
+        // The scorer keeps its own stage times.
+        let t = performance.now();
         if (batchKey && !wholeBatch) {
-          const newEntries: CachedScores[] = [];
-          const entries = docs.map((_, i) => {
+          const newEntries: { key: string; scores: StoredScores }[] = [];
+          const entries = docs.map((_, i): StoredScores | undefined => {
             const result = fresh[i];
             if (hits[i] || !result || 'error' in result) return hits[i];
-            const entry = toCached(keys[i]!, result);
-            newEntries.push(entry);
-            return entry;
+            if (!large) newEntries.push({ key: keys[i]!, scores: result });
+            return result;
           });
           // The batch record only when every document in it has scores (a failed one is tried again next time).
           const complete = entries.every((e): e is StoredScores => e !== undefined);
@@ -243,8 +287,9 @@ const api = {
           // Handled here so a failure is not reported as unhandled before the next await rethrows it.
           writing.catch(() => undefined);
         }
+        t = lap('cacheWrite', t);
         let k = 0;
-        const rows: ScanRow[] = batch.map((r): ScanRow => {
+        const rows: ScanRow[] = records.map((r): ScanRow => {
           if ('failure' in r) return r.failure;
           const i = k++;
           const hit = hits[i];
@@ -261,21 +306,52 @@ const api = {
         // worker never runs further ahead than that (memory), and the last delivery is awaited before
         // scan() returns, so the final result cannot overtake the last rows.
         await delivering;
-        const packed = packRows(rows, { detailForAll: keepAllDetail });
+        const packed = packRows(rows, { detailForAll: !large });
         delivering = onRows(transfer(packed, batchBuffers(packed)));
-        batch = [];
         report(true);
+        lap('deliver', t);
       };
+      /** Batches read but not yet scored, their cache lookups under way. */
+      const ahead: { records: ScanRecord[]; lookup: Promise<BatchLookup> }[] = [];
+      /** Starts the lookup of the batch just read, and scores batches read LOOKAHEAD_BATCHES before it (all at the end of a file). */
+      const flush = async (final = false) => {
+        // Lookups start well before the previous batches' cache writes are queued: IndexedDB runs a
+        // read after the writes queued before it on the same stores, and a lookup queued behind each
+        // batch's write waited for that commit (a sixth of the tab's time on a 64 MB shard). Keys and
+        // reads are chains of async steps that advance only while the scorer yields, so they get
+        // several batches' time.
+        if (batch.length > 0) {
+          const lookup = lookUp(batch);
+          lookup.catch(() => undefined);
+          ahead.push({ records: batch, lookup });
+          batch = [];
+        }
+        while (ahead.length > (final ? 0 : LOOKAHEAD_BATCHES)) {
+          const current = ahead.shift()!;
+          const t = performance.now();
+          const found = await current.lookup;
+          lap('lookup', t);
+          await score(current.records, found);
+        }
+      };
+      let readStart = performance.now();
       for await (const record of readDocuments(file, { ...options, onBytes: (n) => { bytesRead = n; report(); } })) {
         batch.push(record.doc ? { doc: record.doc } : { failure: record.failure! });
-        if (batch.length >= batchSize) await flush();
+        if (batch.length >= batchSize) {
+          lap('read', readStart);
+          await flush();
+          readStart = performance.now();
+        }
       }
-      await flush();
+      lap('read', readStart);
+      await flush(true);
       bytesBefore += file.size;
     }
+    const end = performance.now();
     await Promise.all([delivering, writing]);
+    lap('cacheWrite', end);
     summary.ms = performance.now() - started;
-    summary.times = { tokenize: scorer.times.tokenize - timesBefore.tokenize, infer: scorer.times.infer - timesBefore.infer, aggregate: scorer.times.aggregate - timesBefore.aggregate };
+    Object.assign(times, { tokenize: scorer.times.tokenize - timesBefore.tokenize, infer: scorer.times.infer - timesBefore.infer, aggregate: scorer.times.aggregate - timesBefore.aggregate });
     return summary;
   },
 

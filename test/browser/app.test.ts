@@ -21,8 +21,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function open(query = ''): Promise<RecordedPage> {
-  const o = await openApp(browser, `${appUrl}${query}`);
+async function open(query = '', initScript?: string): Promise<RecordedPage> {
+  const o = await openApp(browser, `${appUrl}${query}`, initScript);
   opened.push(o);
   return o;
 }
@@ -84,6 +84,33 @@ describe('scanner app', () => {
     expect(await scan(page, [file('mixed.jsonl', mixed)])).toMatch(/Done: 3 documents .* 2 from cache/);
     const third = await exportJsonl(page);
     for (const id of ['n3', 'n1']) expect(third.find((r) => r['id'] === id)!['scores']).toEqual(rows.find((r) => r['id'] === id)!['scores']);
+    // A batch larger than the lookup's sample: the sample finds old documents, so every one is looked up.
+    const interleaved = notes.flatMap((line, i) => (i % 3 === 0 ? [JSON.stringify({ id: `x${i}`, text: `Extra ${i}: the tram robot swept platform ${i}.` }), line] : [line]));
+    await page.locator('#clear-results').click();
+    expect(await scan(page, [file('interleaved.jsonl', interleaved.join('\n'))])).toMatch(/Done: 16 documents .* 12 from cache/);
+  });
+
+  it('opens a cache left by the version that stored scores as objects, dropping its per-document records', async () => {
+    // Runs before the app's scripts on the first load only: the database as version 2 of the app left it.
+    const oldCache = `if (!sessionStorage.getItem('old-cache')) {
+      sessionStorage.setItem('old-cache', '1');
+      const open = indexedDB.open('misalignment-scanner', 2);
+      open.onupgradeneeded = () => {
+        const results = open.result.createObjectStore('results', { keyPath: 'key' });
+        open.result.createObjectStore('batches', { keyPath: 'key' });
+        for (const key of ['a', 'b', 'c']) results.put({ key, scores: { misalignment: 0.5 }, flagged: true, passages: [], model: 'old', storedAt: 0 });
+      };
+      open.onsuccess = () => { open.result.onversionchange = () => open.result.close(); };
+    }`;
+    const { page, consoleErrors } = await open('?device=wasm', oldCache);
+    await waitForModel(page);
+    await expect.poll(() => page.getByTestId('cache-status').textContent()).toBe('0 cached results');
+    const doc = 'The ferry robot counted the bicycles on deck and logged the crossing time.';
+    expect(await scan(page, [file('ferry.txt', doc)])).toMatch(/Done: 1 documents .* 0 from cache · 0 with errors/);
+    await page.reload();
+    await waitForModel(page);
+    expect(await scan(page, [file('ferry.txt', doc)])).toMatch(/Done: 1 documents .* 1 from cache/);
+    expect(consoleErrors).toEqual([]);
   });
 
   it('gives the same scores on WebGPU (software adapter) and WASM, within 1e-4', async () => {

@@ -25,4 +25,16 @@ describe('npm run bench -- --quick', () => {
       expect(b.cold_start_to_first_score_ms.warm_http_cache.median).toBeGreaterThan(0);
     }
   });
+
+  it('streams a shard over the large-scan line through the tab in fast mode and re-scans it wholly from the cache', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mscan-bench-')), 'bench.json');
+    // 33 MB: large scans are cached by batch only, and the bench fails unless the re-scan finds every document.
+    execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--fast', '--no-cli', '--no-webgpu', '--docs', '20', '--tab-shard-mb', '33', '--text', 'web', '--out', out], { cwd: root, stdio: 'pipe' });
+    const t = JSON.parse(readFileSync(out, 'utf8')).tab_shard;
+    expect(t.documents).toBeGreaterThan(15_000);
+    expect(t.docs_per_second).toBeGreaterThan(0);
+    expect(t.rescan_docs_per_second).toBeGreaterThan(0);
+    expect(t.tab_peak_private_mb).toBeGreaterThan(t.tab_idle_private_mb);
+    for (const stage of ['tokenize', 'infer', 'read', 'lookup', 'cacheWrite', 'deliver']) expect(t.worker_ms_per_1000_docs[stage]).toBeGreaterThan(0);
+  });
 });

@@ -14,8 +14,10 @@ export const launchChromium = (): Promise<Browser> => chromium.launch({ executab
 export interface RecordedPage { context: BrowserContext; page: Page; requests: string[]; consoleErrors: string[] }
 
 /** A fresh context whose every request (page, workers, service worker) is recorded. */
-export async function openApp(browser: Browser, url: string): Promise<RecordedPage> {
+/** Opens the app in a fresh context; `initScript` runs in every page of it before the app's own scripts. */
+export async function openApp(browser: Browser, url: string, initScript?: string): Promise<RecordedPage> {
   const context = await browser.newContext({ acceptDownloads: true });
+  if (initScript) await context.addInitScript(initScript);
   const requests: string[] = [];
   const consoleErrors: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
