@@ -127,12 +127,16 @@ describe('ResultStore', () => {
     expect(store.get(1)).toEqual({ ...trimmedRow, passages: [doc.passages[1]] });
   });
 
-  it('grows past its first capacity and starts empty after clear()', () => {
+  it('grows chunk by chunk, batches straddling chunks intact, and starts empty after clear()', () => {
     const store = new ResultStore();
-    for (let i = 0; i < 5000; i += 100) store.add(packRows(Array.from({ length: 100 }, (_, j) => ({ ...trimmed, id: `d${i + j}`, scores: scoresFromArray([(i + j) / 5000, 0, 0, 0, 0, 0, 0]) }))));
-    expect(store.get(4321).id).toBe('d4321');
-    expect(store.score(4321, 'misalignment')).toBe(4321 / 5000);
-    expect(store.get(4999)).toMatchObject({ passages: trimmed.passages });
+    // 40,000 rows in batches of 1,000: past two chunk boundaries (16,384 rows), each inside a batch.
+    const n = 40_000;
+    for (let i = 0; i < n; i += 1000) store.add(packRows(Array.from({ length: 1000 }, (_, j) => ({ ...trimmed, id: `d${i + j}`, line: i + j + 1, scores: scoresFromArray([(i + j) / n, 0, 0, 0, 0, 0, 0]) }))));
+    expect(store.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      if (store.id(i) !== `d${i}` || store.score(i, 'misalignment') !== i / n) throw new Error(`row ${i} came back wrong`);
+    }
+    for (const i of [16_383, 16_384, 32_767, 32_768, n - 1]) expect(store.get(i)).toEqual({ ...trimmed, id: `d${i}`, line: i + 1, scores: scoresFromArray([i / n, 0, 0, 0, 0, 0, 0]) });
     store.clear();
     expect(store.size).toBe(0);
     store.add(packRows([failed]));

@@ -24,7 +24,30 @@ function fakeModel(hot: number, cold: number, seen: number[][]): LogitsRunner {
   };
 }
 
+/** A fake model whose output depends on every token of each row (a checksum), after a pause that lets calls interleave. */
+const checksumModel: LogitsRunner = async (ids, mask, batch, seq) => {
+  await new Promise((r) => setTimeout(r, 1));
+  const out = new Float32Array(batch * LABELS.length);
+  for (let r = 0; r < batch; r++) {
+    let sum = 0;
+    for (let k = 0; k < seq; k++) if (mask[r * seq + k]) sum = (sum * 31 + ids[r * seq + k]!) % 100_003;
+    for (let l = 0; l < LABELS.length; l++) out[r * LABELS.length + l] = ((sum * (l + 1)) % 1000) / 100 - 5;
+  }
+  return out;
+};
+
 describe('Scorer', () => {
+  it('reuses its arrays from call to call without mixing calls up, also when calls overlap', async () => {
+    const texts = (n: number) => Array.from({ length: 6 }, (_, i) => `document ${n}.${i}: ${'the robot counted parcels and lied about one . '.repeat(i + 1)} end ${n * 7 + i}`);
+    const fresh = (t: string[]) => new Scorer(checksumModel, tokenizer, config, { maxBatch: 4 }).scorePassages(t);
+    const shared = new Scorer(checksumModel, tokenizer, config, { maxBatch: 4 });
+    const [a, b] = await Promise.all([shared.scorePassages(texts(1)), shared.scorePassages(texts(2))]);
+    const c = await shared.scorePassages(texts(3));
+    const d = await shared.scorePassages(texts(4));
+    expect([a, b, c, d]).toEqual(await Promise.all([1, 2, 3, 4].map((n) => fresh(texts(n)))));
+    expect(new Set(a.flat().map((p) => p.scores.misalignment)).size).toBeGreaterThan(3);
+  });
+
   const long = `${'the cat sat on the mat . '.repeat(6)} the robot lied . ${'a quiet day . '.repeat(8)}`;
 
   it('scores every passage and takes the maximum for the document', async () => {
