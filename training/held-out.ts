@@ -7,7 +7,8 @@
 export const HELD_OUT_SETS = [
   { folder: 'test', key: 'held_out_test', name: 'held-out test', written: 'after round 5; exposed by round 6' },
   { folder: 'test2', key: 'held_out_test2', name: 'held-out test 2', written: 'during round 6; its long documents exposed by round 7' },
-  { folder: 'test3', key: 'held_out_test3', name: 'held-out test 3', written: 'during round 7' },
+  { folder: 'test3', key: 'held_out_test3', name: 'held-out test 3', written: 'during round 7; the kinds of its errors exposed by round 8' },
+  { folder: 'test4', key: 'held_out_test4', name: 'held-out test 4', written: 'during round 8' },
 ] as const;
 
 export type HeldOutKey = (typeof HELD_OUT_SETS)[number]['key'];
