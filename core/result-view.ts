@@ -21,7 +21,9 @@ export class ResultView {
   constructor(private sortKey: SortKey = 'misalignment', private descending = true, private limit = 500) {}
 
   /** The visible rows, as objects (at most `limit` of them). */
-  get visible(): ResultRow[] { return this.top.map((i) => this.store.get(i)); }
+  get visible(): ResultRow[] { return this.first(this.limit); }
+  /** The first `n` visible rows, as objects. */
+  first(n: number): ResultRow[] { return this.top.slice(0, n).map((i) => this.store.get(i)); }
   /** How many rows the view shows at most. */
   get shown(): number { return this.limit; }
   get order(): { key: SortKey; descending: boolean } { return { key: this.sortKey, descending: this.descending }; }

@@ -80,6 +80,7 @@ describe('ResultView', () => {
     for (let i = 0; i < rows.length;) { const n = 1 + Math.floor(rng() * 130); view.add(packRows(rows.slice(i, i + n))); i += n; }
     const expected = rows.slice().sort((a, b) => b.scores.misalignment - a.scores.misalignment).slice(0, 50);
     expect(view.visible.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+    expect(view.first(7).map((r) => r.id)).toEqual(expected.slice(0, 7).map((r) => r.id));
     expect(view.size).toBe(1000);
     expect(view.hidden).toBe(950);
     view.setOrder('id', false);
