@@ -62,7 +62,11 @@ async function startDevice(preference: DevicePreference, firstStageOnly: boolean
 }
 
 async function refreshCacheStatus() {
-  $('cache-status').textContent = `${await client.cacheSize()} cached results`;
+  const s = await client.cacheStatus();
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  $('cache-status').textContent = 'unavailable' in s
+    ? `Cache unavailable: ${s.unavailable}.`
+    : `Cache: ${count(s.documents, 'document', 'documents')}, ${count(s.batches, 'batch', 'batches')} (${count(s.documentsInBatches, 'document', 'documents')})`;
 }
 
 function progressText(p: ScanProgress, started: number): string {
@@ -105,7 +109,8 @@ async function scanFiles(files: File[]) {
     }, (batch) => { view.add(batch); render(); }, controller.signal);
     bar.value = 1;
     const s = summary.ms / 1000;
-    text.textContent = `Done: ${summary.documents} documents in ${s.toFixed(1)} s (${(summary.documents / Math.max(s, 1e-3)).toFixed(0)} docs/s) · ${summary.cached} from cache · ${summary.failed} with errors`;
+    text.textContent = `Done: ${summary.documents} documents in ${s.toFixed(1)} s (${(summary.documents / Math.max(s, 1e-3)).toFixed(0)} docs/s) · ${summary.cached} from cache · ${summary.failed} with errors`
+      + (summary.cacheProblem ? ` · not cached: ${summary.cacheProblem}` : '');
     // Exact figures for scripts (the benchmark) that would otherwise parse rounded text.
     text.dataset['documents'] = String(summary.documents);
     text.dataset['ms'] = String(summary.ms);
@@ -139,7 +144,8 @@ function renderHeader() {
 let drawn: { version: number; threshold: number; rows: number } | undefined;
 
 function renderTable() {
-  $('more').hidden = view.hidden === 0;
+  // While a scan runs only the preview is drawn, so more rows could not be shown.
+  $('more').hidden = view.hidden === 0 || running !== undefined;
   $('summary').textContent = `${view.flaggedAt(threshold)} flagged of ${view.size - view.failed} scored · ${view.failed} with errors · ${view.cached} from cache`;
   const rows = running ? Math.min(ROWS_WHILE_SCANNING, view.shown) : view.shown;
   if (drawn?.version === view.version && drawn.threshold === threshold && drawn.rows === rows) return;
@@ -247,7 +253,8 @@ function wire() {
   $('export-csv').addEventListener('click', () => exportRows('scores.csv', 'text/csv', toCsvRow, CSV_COLUMNS.join(',')));
   const clearResults = () => { view.clear(); $('detail').hidden = true; renderTable(); };
   $('clear-results').addEventListener('click', clearResults);
-  $('clear-cache').addEventListener('click', async () => { await client.clearCache(); await refreshCacheStatus(); });
+  // A cache that cannot be opened cannot be cleared; the status line then says why.
+  $('clear-cache').addEventListener('click', async () => { await client.clearCache().catch(() => undefined); await refreshCacheStatus(); });
   const select = $<HTMLSelectElement>('device');
   const fast = $<HTMLInputElement>('fast');
   const params = new URLSearchParams(location.search);

@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { RowBatch } from '../core/result-store.ts';
-import type { DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
+import type { CacheStatus, DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
 
 export type { DevicePreference, DeviceReport, EngineOptions, ScanProgress, ScanRow, ScanSummary };
 
@@ -76,5 +76,5 @@ export class ScannerClient {
   }
 
   async clearCache(): Promise<void> { await (await this.api()).clearCache(); }
-  async cacheSize(): Promise<number> { return (await this.api()).cacheSize(); }
+  async cacheStatus(): Promise<CacheStatus | { unavailable: string }> { return (await this.api()).cacheStatus(); }
 }

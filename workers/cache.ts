@@ -33,20 +33,48 @@ const DB_VERSION = 3;
 /** Documents looked up first when a batch is not found whole (see findMany). */
 const PROBE_SIZE = 8;
 
+/**
+ * The cache could not be opened or used. The scanner then goes on without it (scores are the same,
+ * only not kept); the message says why and what to do.
+ */
+export class CacheUnavailableError extends Error {
+  override name = 'CacheUnavailableError';
+}
+
+/** What the cache holds. */
+export interface CacheStatus {
+  /** Documents cached one by one (scans up to 32 MB). */
+  documents: number;
+  /** Whole batches (every scan; the only kind for larger ones) and the documents in them. */
+  batches: number;
+  documentsInBatches: number;
+}
+
 /** The only module that talks to IndexedDB. */
 export class ScoreCache {
   private constructor(private readonly db: IDBPDatabase<ScanCacheSchema>) {}
 
-  static async open(): Promise<ScoreCache> {
-    const db = await openDB<ScanCacheSchema>(DB_NAME, DB_VERSION, {
+  /**
+   * Opens (and if needed upgrades) the cache. `ready` settles when the database is open; `blocked`
+   * resolves if the upgrade has to wait for a tab of an older version that holds the database open
+   * (builds before version 3 never close their connection), so callers need not wait for it.
+   */
+  static open(): { ready: Promise<ScoreCache>; blocked: Promise<void> } {
+    let onBlocked = () => {};
+    const blocked = new Promise<void>((resolve) => { onBlocked = resolve; });
+    const ready = openDB<ScanCacheSchema>(DB_NAME, DB_VERSION, {
       upgrade(db, oldVersion) {
         // Version 3 packs each document's scores; version 1-2 records (objects) are dropped, not converted.
         if (oldVersion >= 1 && oldVersion < 3) db.deleteObjectStore('results');
         if (oldVersion < 3) db.createObjectStore('results', { keyPath: 'key' });
         if (oldVersion < 2) db.createObjectStore('batches', { keyPath: 'key' });
       },
-    });
-    return new ScoreCache(db);
+      blocked: () => onBlocked(),
+      // A newer version of the app (another tab) wants to upgrade: let it. Later uses of this
+      // connection then fail, and the scanner goes on without the cache.
+      blocking(_current, _blocked, event) { (event.target as IDBDatabase).close(); },
+    }).then((db) => new ScoreCache(db), (e: unknown) => { throw new CacheUnavailableError(`it could not be opened (${(e as Error).message})`); });
+    return { ready, blocked };
   }
 
   /** Looks up many keys in one transaction; undefined where absent or unreadable. */
@@ -112,9 +140,11 @@ export class ScoreCache {
     await Promise.all([...writes, tx.done]);
   }
 
-  /** Documents with cached scores. */
-  count(): Promise<number> {
-    return this.db.count('results');
+  /** What the cache holds; the batches' sizes are read from their keys (batch:<count>:<digest>). */
+  async status(): Promise<CacheStatus> {
+    const [documents, batchKeys] = await Promise.all([this.db.count('results'), this.db.getAllKeys('batches')]);
+    const documentsInBatches = batchKeys.reduce((n, key) => n + (Number(key.split(':')[1]) || 0), 0);
+    return { documents, batches: batchKeys.length, documentsInBatches };
   }
 
   async clear(): Promise<void> {

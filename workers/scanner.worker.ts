@@ -12,7 +12,9 @@ import { batchBuffers, packRows, type ResultRow, type RowBatch } from '../core/r
 import type { DocumentResult, FailedDocument, InputDocument } from '../core/results.ts';
 import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
-import { ScoreCache } from './cache.ts';
+import { CacheUnavailableError, ScoreCache, type CacheStatus } from './cache.ts';
+
+export type { CacheStatus };
 
 // Same-origin URLs of every file in the shipped model directory (Vite copies them into the build).
 const MODEL_DIR_URLS = import.meta.glob(['../models/mns-cnn/config.json', '../models/mns-cnn/tokenizer.json', '../models/mns-cnn/*.onnx'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
@@ -81,7 +83,10 @@ interface BatchLookup {
   hits: (StoredScores | undefined)[];
 }
 
-/** Batches whose cache lookups run ahead of the batch being scored (see scan's flush). */
+/**
+ * Batches whose cache lookups run ahead of the batch being scored (see scan's flush). A document
+ * repeated within that distance is scored again: its first copy is not in the cache yet.
+ */
 const LOOKAHEAD_BATCHES = 2;
 
 /**
@@ -96,13 +101,17 @@ const LARGE_SCAN_BYTES = 32 * 1024 * 1024;
 /**
  * Where a scan's time went, in ms: the scorer's stages, and the worker's own work around them.
  * `read`: reading, decompressing and parsing the files; `lookup`: waiting for a batch's cache keys
- * and cache reads (begun while the batch before was scored);
+ * and cache reads (begun while the two batches before it were scored);
  * `cacheWrite`: handing batches to IndexedDB and waiting for the previous commit; `deliver`: packing
  * rows and waiting for the page to take the previous batch.
  */
 export interface ScanTimes extends StageTimes { read: number; lookup: number; cacheWrite: number; deliver: number }
 
-export interface ScanSummary { documents: number; scored: number; failed: number; cached: number; ms: number; times: ScanTimes }
+export interface ScanSummary {
+  documents: number; scored: number; failed: number; cached: number; ms: number; times: ScanTimes;
+  /** Why this scan's results were not (all) cached, if so: the scan went on without the cache. */
+  cacheProblem?: string;
+}
 
 const CANARY_TOLERANCE = 1e-3;
 
@@ -112,7 +121,23 @@ interface NavigatorWithGpu { gpu?: { requestAdapter(): Promise<{ info?: { vendor
 let engine: Promise<{ scorer: Scorer; config: ModelConfig; report: DeviceReport }> | undefined;
 /** The options the engine was created with: one worker loads one model, once. */
 let engineOptions: EngineOptions | undefined;
-let cache: Promise<ScoreCache> | undefined;
+/** The cache's connection, opened once (again after a failure). */
+let cache: ReturnType<typeof ScoreCache.open> | undefined;
+
+/**
+ * The cache, or why there is none. An upgrade held up by an old tab is not waited for (the scan goes
+ * on without the cache), but stays under way: once that tab closes, the next scan has the cache.
+ */
+async function openCache(): Promise<ScoreCache | CacheUnavailableError> {
+  const opening = (cache ??= ScoreCache.open());
+  try {
+    const opened = await Promise.race([opening.ready, opening.blocked.then(() => 'blocked' as const)]);
+    return opened === 'blocked' ? new CacheUnavailableError('another tab has the scanner open in an older version; close or reload it to use the cache') : opened;
+  } catch (e) {
+    if (cache === opening) cache = undefined;
+    return e instanceof CacheUnavailableError ? e : new CacheUnavailableError((e as Error).message);
+  }
+}
 
 async function fetchOk(url: string): Promise<Response> {
   let res: Response;
@@ -212,13 +237,22 @@ const api = {
   async scan(files: File[], options: ScanOptions, onProgress: (p: ScanProgress) => void, onRows: (rows: RowBatch) => void | Promise<void>): Promise<ScanSummary> {
     if (!engine) throw new Error('init() must be called before scan()');
     const { scorer } = await engine;
-    const store = await (cache ??= ScoreCache.open());
+    const opened = await openCache();
+    // The cache only saves work: when it cannot be opened, or a read or write fails (a full disk, a
+    // newer version of the app upgrading it in another tab), the scan goes on without it.
+    let store = opened instanceof ScoreCache ? opened : undefined;
     const batchSize = options.batchSize ?? 128;
     const started = performance.now();
     // The scorer's stage times add up over the worker's life: this scan's are the difference.
     const timesBefore = { ...scorer.times };
     const times: ScanTimes = { tokenize: 0, infer: 0, aggregate: 0, read: 0, lookup: 0, cacheWrite: 0, deliver: 0 };
     const summary: ScanSummary = { documents: 0, scored: 0, failed: 0, cached: 0, ms: 0, times };
+    if (opened instanceof CacheUnavailableError) summary.cacheProblem = opened.message;
+    const withoutCache = (e: unknown) => {
+      summary.cacheProblem ??= `the cache failed (${(e as Error).message})`;
+      store = undefined;
+      cache = undefined;
+    };
     /** Adds the time since `since` to a stage, and returns now (the next stage's start). */
     const lap = (stage: keyof ScanTimes, since: number): number => {
       const now = performance.now();
@@ -242,14 +276,21 @@ const api = {
      */
     const lookUp = async (records: ScanRecord[]): Promise<BatchLookup> => {
       const docs = records.flatMap((r) => ('doc' in r ? [r.doc] : []));
-      if (docs.length === 0) return { docs, keys: [], hits: [] };
-      const batchKey = await batchCacheKey(docs.map((d) => d.text), scorer.model);
-      const found = await store.getBatch(batchKey);
-      const wholeBatch = found?.length === docs.length ? found : undefined;
-      if (wholeBatch) return { docs, batchKey, wholeBatch, keys: [], hits: wholeBatch };
-      if (large) return { docs, batchKey, keys: [], hits: docs.map(() => undefined) };
-      const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
-      return { docs, batchKey, keys, hits: await store.findMany(keys) };
+      const none: BatchLookup = { docs, keys: [], hits: docs.map(() => undefined) };
+      const from = store;
+      if (docs.length === 0 || !from) return none;
+      try {
+        const batchKey = await batchCacheKey(docs.map((d) => d.text), scorer.model);
+        const found = await from.getBatch(batchKey);
+        const wholeBatch = found?.length === docs.length ? found : undefined;
+        if (wholeBatch) return { docs, batchKey, wholeBatch, keys: [], hits: wholeBatch };
+        if (large) return { ...none, batchKey };
+        const keys = await Promise.all(docs.map((d) => cacheKey(d.text, scorer.model)));
+        return { docs, batchKey, keys, hits: await from.findMany(keys) };
+      } catch (e) {
+        withoutCache(e);
+        return none;
+      }
     };
 
     for (const [fileIndex, file] of files.entries()) {
@@ -272,7 +313,7 @@ const api = {
         }
         // The scorer keeps its own stage times.
         let t = performance.now();
-        if (batchKey && !wholeBatch) {
+        if (batchKey && !wholeBatch && store) {
           const newEntries: { key: string; scores: StoredScores }[] = [];
           const entries = docs.map((_, i): StoredScores | undefined => {
             const result = fresh[i];
@@ -283,9 +324,9 @@ const api = {
           // The batch record only when every document in it has scores (a failed one is tried again next time).
           const complete = entries.every((e): e is StoredScores => e !== undefined);
           await writing;
-          writing = store.putMany(newEntries, complete ? { key: batchKey, entries } : undefined);
-          // Handled here so a failure is not reported as unhandled before the next await rethrows it.
-          writing.catch(() => undefined);
+          // In a large scan a batch with a document that failed (an empty text) is not cached, and is
+          // scored again by a re-scan.
+          writing = store?.putMany(newEntries, complete ? { key: batchKey, entries } : undefined).catch(withoutCache);
         }
         t = lap('cacheWrite', t);
         let k = 0;
@@ -348,19 +389,26 @@ const api = {
       bytesBefore += file.size;
     }
     const end = performance.now();
-    await Promise.all([delivering, writing]);
-    lap('cacheWrite', end);
+    await delivering;
+    await writing;
+    // The page taking the last batch, then the last commit.
+    lap('cacheWrite', lap('deliver', end));
     summary.ms = performance.now() - started;
     Object.assign(times, { tokenize: scorer.times.tokenize - timesBefore.tokenize, infer: scorer.times.infer - timesBefore.infer, aggregate: scorer.times.aggregate - timesBefore.aggregate });
     return summary;
   },
 
-  async cacheSize(): Promise<number> {
-    return (await (cache ??= ScoreCache.open())).count();
+  /** What the cache holds, or why it cannot be used. */
+  async cacheStatus(): Promise<CacheStatus | { unavailable: string }> {
+    const opened = await openCache();
+    if (opened instanceof CacheUnavailableError) return { unavailable: opened.message };
+    return opened.status();
   },
 
   async clearCache(): Promise<void> {
-    await (await (cache ??= ScoreCache.open())).clear();
+    const opened = await openCache();
+    if (opened instanceof CacheUnavailableError) throw opened;
+    await opened.clear();
   },
 };
 

@@ -104,13 +104,39 @@ describe('scanner app', () => {
     }`;
     const { page, consoleErrors } = await open('?device=wasm', oldCache);
     await waitForModel(page);
-    await expect.poll(() => page.getByTestId('cache-status').textContent()).toBe('0 cached results');
+    await expect.poll(() => page.getByTestId('cache-status').textContent()).toBe('Cache: 0 documents, 0 batches (0 documents)');
     const doc = 'The ferry robot counted the bicycles on deck and logged the crossing time.';
     expect(await scan(page, [file('ferry.txt', doc)])).toMatch(/Done: 1 documents .* 0 from cache · 0 with errors/);
     await page.reload();
     await waitForModel(page);
     expect(await scan(page, [file('ferry.txt', doc)])).toMatch(/Done: 1 documents .* 1 from cache/);
+    await expect.poll(() => page.getByTestId('cache-status').textContent()).toBe('Cache: 1 document, 1 batch (1 document)');
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('scans without the cache, and says why, when a tab of an older version holds it open', async () => {
+    // An old build's connection at version 2 that never closes (builds before version 3 had no
+    // versionchange handler): the upgrade to version 3 cannot go through while it is open.
+    const oldTab = `const request = indexedDB.open('misalignment-scanner', 2);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore('results', { keyPath: 'key' });
+      request.result.createObjectStore('batches', { keyPath: 'key' });
+    };
+    // Held, as the old build's worker held its connection (an unreferenced one may be collected and closed).
+    request.onsuccess = () => { window.oldConnection = request.result; };`;
+    const { page } = await open('?device=wasm', oldTab);
+    await waitForModel(page);
+    await expect.poll(() => page.getByTestId('cache-status').textContent()).toMatch(/^Cache unavailable: another tab has the scanner open in an older version/);
+    const doc = 'The canal robot counted the swans and logged the lock times.';
+    expect(await scan(page, [file('canal.txt', doc)])).toMatch(/Done: 1 documents .* 0 from cache · 0 with errors · not cached: another tab/);
+    expect(await scan(page, [file('canal.txt', doc)])).toMatch(/Done: 1 documents .* 0 from cache/);
+    expect((await exportJsonl(page))[0]!['scores']).toBeDefined();
+    // Once the old tab lets go, the upgrade that was left waiting goes through and the cache is back.
+    await page.evaluate('window.oldConnection.close()');
+    await page.locator('#clear-cache').click();
+    await expect.poll(() => page.getByTestId('cache-status').textContent()).toBe('Cache: 0 documents, 0 batches (0 documents)');
+    expect(await scan(page, [file('canal.txt', doc)])).toMatch(/Done: 1 documents .* 0 from cache · 0 with errors$/);
+    expect(await scan(page, [file('canal.txt', doc)])).toMatch(/Done: 1 documents .* 1 from cache/);
   });
 
   it('gives the same scores on WebGPU (software adapter) and WASM, within 1e-4', async () => {
