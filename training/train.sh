@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds models/mns-cnn from the corpus and ../shared/data: assemble, tokenize, train, evaluate, install.
-# Deterministic (seeded; a rebuild gave byte-identical model files); 28.5 minutes on this 2-core machine (measured, whole script, round-8 data). Needs Debian's python3-torch and python3-onnx:
+# Deterministic (seeded; a rebuild on the round-8 data gave byte-identical model files); 27.8-28.5 minutes on this 2-core machine (measured, whole script). Needs Debian's python3-torch and python3-onnx:
 #   apt-get install -y python3-torch python3-onnx libopenblas0-pthread   (OpenBLAS: 30x faster matrix products than the reference BLAS)
 # Extra arguments go to train.py (e.g. --arch bag, --epochs 3, --limit 500).
 set -euo pipefail
