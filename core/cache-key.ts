@@ -21,3 +21,6 @@ export async function batchCacheKey(texts: readonly string[], model: string): Pr
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(framed));
   return `batch:${texts.length}:${hex(digest)}`;
 }
+
+/** How many documents the batch under a batchCacheKey() holds (0 for any other key). */
+export const documentsInBatchKey = (key: string): number => (key.startsWith('batch:') ? Number(key.split(':')[1]) || 0 : 0);

@@ -4,7 +4,7 @@ import { LABELS, scoresFromArray, type Scores } from './labels.ts';
 import { modelKey, type ModelConfig } from './model-config.ts';
 import { splitPassages, type Passage } from './passages.ts';
 import type { InputDocument, DocumentResult, PassageScores } from './results.ts';
-import { TokenArena, type WordPieceTokenizer } from './tokenizer.ts';
+import type { WordPieceTokenizer } from './tokenizer.ts';
 
 /**
  * Runs the model on one padded batch: `ids` and `mask` are row-major [batch, seq] token ids
@@ -51,30 +51,11 @@ export interface CascadeCounts { passages: number; mainModel: number }
 
 interface PendingPassage { doc: number; passage: Passage; ids: Int32Array }
 
-/**
- * Arrays one scoring call at a time reuses from the last: its documents' tokens and each model
- * call's padded inputs. Allocated fresh, per document and per model call, they were megabytes of
- * ArrayBuffers per batch outside the JS heap, which a browser tab collects late.
- */
-class ScoringScratch {
-  readonly tokens = new TokenArena();
-  private ids = new Int32Array(0);
-  private mask = new Int32Array(0);
-
-  /** A model call's `n` input ids (all padding) and mask (all 0), to fill in. */
-  modelInputs(n: number, padId: number): { ids: Int32Array; mask: Int32Array } {
-    if (this.ids.length < n) { this.ids = new Int32Array(n); this.mask = new Int32Array(n); }
-    return { ids: this.ids.subarray(0, n).fill(padId), mask: this.mask.subarray(0, n).fill(0) };
-  }
-}
-
 export class Scorer {
   readonly times: StageTimes = { tokenize: 0, infer: 0, aggregate: 0 };
   readonly counts: CascadeCounts = { passages: 0, mainModel: 0 };
   private readonly maxBatch: number;
   private readonly stage1: ScorerOptions['stage1'];
-  private readonly scratch = new ScoringScratch();
-  private scratchInUse = false;
 
   constructor(
     private readonly run: LogitsRunner,
@@ -95,23 +76,10 @@ export class Scorer {
 
   /** Scores raw texts and returns the per-passage scores of each (empty list for a text with no tokens). */
   async scorePassages(texts: readonly string[], options: ScoreOptions = {}): Promise<PassageScores[][]> {
-    // A call that overlaps another on this scorer allocates its own arrays.
-    const scratch = this.scratchInUse ? undefined : this.scratch;
-    if (!scratch) return this.scoreWith(texts, options, undefined);
-    this.scratchInUse = true;
-    scratch.tokens.reset();
-    try {
-      return await this.scoreWith(texts, options, scratch);
-    } finally {
-      this.scratchInUse = false;
-    }
-  }
-
-  private async scoreWith(texts: readonly string[], options: ScoreOptions, scratch: ScoringScratch | undefined): Promise<PassageScores[][]> {
     let t0 = performance.now();
     const pending: PendingPassage[] = [];
     texts.forEach((text, doc) => {
-      const encoding = this.tokenizer.encode(text, scratch?.tokens);
+      const encoding = this.tokenizer.encode(text);
       for (const passage of splitPassages(encoding, this.config.max_length, this.config.stride)) {
         pending.push({ doc, passage, ids: encoding.ids.subarray(passage.tokenStart, passage.tokenEnd) });
       }
@@ -123,12 +91,12 @@ export class Scorer {
     const scores = new Array<Scores>(pending.length);
     let forMain = order;
     if (this.stage1) {
-      await this.runBatches(this.stage1.run, pending, order, scores, options, scratch);
+      await this.runBatches(this.stage1.run, pending, order, scores, options);
       const gate = this.stage1.gate;
       forMain = order.filter((p) => passesGate(scores[p]!, gate));
     }
     const firstStage = this.stage1 && (this.stage1.mainWeight ?? 1) < 1 ? forMain.map((p) => scores[p]!) : undefined;
-    await this.runBatches(this.run, pending, forMain, scores, options, scratch);
+    await this.runBatches(this.run, pending, forMain, scores, options);
     if (firstStage) {
       const w = this.stage1!.mainWeight!;
       forMain.forEach((p, i) => { scores[p] = mixScores(scores[p]!, firstStage[i]!, w); });
@@ -144,12 +112,13 @@ export class Scorer {
   }
 
   /** Runs `run` over the passages `indices` (sorted by length) in padded batches, writing their scores. */
-  private async runBatches(run: LogitsRunner, pending: PendingPassage[], indices: number[], scores: Scores[], { signal, onModelCall }: ScoreOptions, scratch: ScoringScratch | undefined): Promise<void> {
+  private async runBatches(run: LogitsRunner, pending: PendingPassage[], indices: number[], scores: Scores[], { signal, onModelCall }: ScoreOptions): Promise<void> {
     for (let from = 0; from < indices.length; from += this.maxBatch) {
       signal?.throwIfAborted();
       const batchIdx = indices.slice(from, from + this.maxBatch);
       const seq = pending[batchIdx[batchIdx.length - 1]!]!.ids.length;
-      const { ids, mask } = (scratch ?? new ScoringScratch()).modelInputs(batchIdx.length * seq, this.tokenizer.padId);
+      const ids = new Int32Array(batchIdx.length * seq).fill(this.tokenizer.padId);
+      const mask = new Int32Array(batchIdx.length * seq);
       batchIdx.forEach((p, row) => {
         const tokens = pending[p]!.ids;
         ids.set(tokens, row * seq);

@@ -52,37 +52,6 @@ function classify(ch: string, cp: number): CharClass {
   return CharClass.Word;
 }
 
-/**
- * Int32 storage that many encodings are written into and that is reused once they are done with:
- * an ArrayBuffer per document (three, before) was ~7 KB of memory outside the JS heap per
- * 2,000-character document, which a browser tab frees late. An encoding taken from an arena is
- * valid until the arena's next reset().
- */
-export class TokenArena {
-  private static readonly INITIAL = 1 << 16;
-  /** An arena grown past this (a huge document) starts small again at reset(). */
-  private static readonly KEEP_AT_MOST = 1 << 22;
-  private buffer = new Int32Array(0);
-  private used = 0;
-
-  /** `n` int32s; a full arena moves on to a bigger buffer (views into the old one stay valid). */
-  take(n: number): Int32Array {
-    if (this.used + n > this.buffer.length) {
-      this.buffer = new Int32Array(Math.max(n, TokenArena.INITIAL, this.buffer.length * 2));
-      this.used = 0;
-    }
-    const view = this.buffer.subarray(this.used, this.used + n);
-    this.used += n;
-    return view;
-  }
-
-  /** Lets the next encodings overwrite every earlier one. */
-  reset(): void {
-    this.used = 0;
-    if (this.buffer.length > TokenArena.KEEP_AT_MOST) this.buffer = new Int32Array(0);
-  }
-}
-
 export class WordPieceTokenizer {
   readonly vocab: Map<string, number>;
   readonly unkId: number;
@@ -149,16 +118,12 @@ export class WordPieceTokenizer {
     return out;
   }
 
-  /** Tokenizes `text`; with an arena, the encoding's arrays are views into it (see TokenArena). */
-  encode(text: string, arena?: TokenArena): Encoding {
+  encode(text: string): Encoding {
     const ids: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
     this.scan(text, (word, start, end) => this.pushWord(word, start, end, ids, starts, ends));
-    const n = ids.length;
-    const out = arena ? arena.take(3 * n) : new Int32Array(3 * n);
-    out.set(ids, 0); out.set(starts, n); out.set(ends, 2 * n);
-    return { ids: out.subarray(0, n), starts: out.subarray(n, 2 * n), ends: out.subarray(2 * n, 3 * n) };
+    return { ids: Int32Array.from(ids), starts: Int32Array.from(starts), ends: Int32Array.from(ends) };
   }
 
   /** Calls `onWord` with each normalized, pre-tokenized word and its span in the original text. */

@@ -1,3 +1,4 @@
+import { documentsInBatchKey } from '../core/cache-key.ts';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { packScores, unpackScores, type StoredScores } from '../core/packed-scores.ts';
 
@@ -140,10 +141,10 @@ export class ScoreCache {
     await Promise.all([...writes, tx.done]);
   }
 
-  /** What the cache holds; the batches' sizes are read from their keys (batch:<count>:<digest>). */
+  /** What the cache holds; the batches' sizes are read from their keys, not their records. */
   async status(): Promise<CacheStatus> {
     const [documents, batchKeys] = await Promise.all([this.db.count('results'), this.db.getAllKeys('batches')]);
-    const documentsInBatches = batchKeys.reduce((n, key) => n + (Number(key.split(':')[1]) || 0), 0);
+    const documentsInBatches = batchKeys.reduce((n, key) => n + documentsInBatchKey(key), 0);
     return { documents, batches: batchKeys.length, documentsInBatches };
   }
 

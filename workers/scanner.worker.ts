@@ -313,7 +313,7 @@ const api = {
         }
         // The scorer keeps its own stage times.
         let t = performance.now();
-        if (batchKey && !wholeBatch && store) {
+        if (batchKey && !wholeBatch) {
           const newEntries: { key: string; scores: StoredScores }[] = [];
           const entries = docs.map((_, i): StoredScores | undefined => {
             const result = fresh[i];
@@ -323,9 +323,9 @@ const api = {
           });
           // The batch record only when every document in it has scores (a failed one is tried again next time).
           const complete = entries.every((e): e is StoredScores => e !== undefined);
+          // A failed previous write drops the cache (withoutCache), hence `store?.`. In a large scan a
+          // batch with a document that failed (an empty text) is not cached, and a re-scan scores it again.
           await writing;
-          // In a large scan a batch with a document that failed (an empty text) is not cached, and is
-          // scored again by a re-scan.
           writing = store?.putMany(newEntries, complete ? { key: batchKey, entries } : undefined).catch(withoutCache);
         }
         t = lap('cacheWrite', t);

@@ -23,7 +23,7 @@ const fakeSession = {
 } as unknown as InferenceSession;
 
 describe('ortRunner', () => {
-  it('widens int32 inputs to int64 exactly, in buffers reused between calls but never shared by overlapping calls', async () => {
+  it('widens int32 inputs to int64 exactly, for calls of any shape, also when they overlap', async () => {
     const run = ortRunner(fakeSession, FakeTensor as unknown as typeof Tensor);
     const call = (batch: number, seq: number, base: number) => {
       const ids = Int32Array.from({ length: batch * seq }, (_, i) => base + i);

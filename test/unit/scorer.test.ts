@@ -37,7 +37,7 @@ const checksumModel: LogitsRunner = async (ids, mask, batch, seq) => {
 };
 
 describe('Scorer', () => {
-  it('reuses its arrays from call to call without mixing calls up, also when calls overlap', async () => {
+  it('keeps calls apart, in sequence and when they overlap', async () => {
     const texts = (n: number) => Array.from({ length: 6 }, (_, i) => `document ${n}.${i}: ${'the robot counted parcels and lied about one . '.repeat(i + 1)} end ${n * 7 + i}`);
     const fresh = (t: string[]) => new Scorer(checksumModel, tokenizer, config, { maxBatch: 4 }).scorePassages(t);
     const shared = new Scorer(checksumModel, tokenizer, config, { maxBatch: 4 });
