@@ -15,10 +15,10 @@ interface SetMetrics {
   long_single_passage: { n: number; flagged: number; rate: number };
   keyword_baseline_auroc: number;
 }
-type Metrics = SetMetrics & { threshold: number } & Partial<Record<HeldOutKey, SetMetrics>>;
+type Metrics = SetMetrics & { threshold: number; threshold_chosen_on?: { sets: string[]; documents: number; validation_alone: number } } & Partial<Record<HeldOutKey, SetMetrics>>;
 
 const m = JSON.parse(readFileSync(process.argv[2] ?? new URL('../models/mns-cnn/metrics.json', import.meta.url).pathname, 'utf8')) as Metrics;
-const sets = ([['validation', m], ...HELD_OUT_SETS.map((set) => [set.name, m[set.key]])] as [string, SetMetrics | undefined][])
+const sets = ([['validation', m], ...HELD_OUT_SETS.map((set) => [`${set.name} (${set.exposed ? 'exposed' : 'blind'})`, m[set.key]])] as [string, SetMetrics | undefined][])
   .filter((s): s is [string, SetMetrics] => s[1] !== undefined);
 const f3 = (x: number) => x.toFixed(3);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
@@ -39,6 +39,7 @@ console.log([
   target('beats the keyword baseline by ≥ 0.25 AUROC', (s) => [`by ${f3(s.misalignment.auroc - s.keyword_baseline_auroc)} (baseline ${f3(s.keyword_baseline_auroc)})`, s.misalignment.auroc - s.keyword_baseline_auroc >= 0.25]),
   target('no genre below 0.90 AUROC', (s) => [below(s).length ? below(s).map(([g, v]) => `${g} ${f3(v.auroc)}`).join(', ') : 'none below', below(s).length === 0]),
   '',
+  ...(m.threshold_chosen_on ? [`Stored threshold ${f3(m.threshold)}: the middle of the F1 plateau over ${m.threshold_chosen_on.sets.join(', ')} together (${m.threshold_chosen_on.documents} documents; validation alone would give ${f3(m.threshold_chosen_on.validation_alone)}). Those sets' F1 is therefore in-sample; a blind set's is not.`, ''] : []),
   row(['output', ...sets.flatMap(([n]) => [`${n} AUROC`, 'ECE', 'positives'])]), row(Array(sets.length * 3 + 1).fill('---')),
   ...LABELS.map((l) => row([l, ...sets.flatMap(([, s]) => [f3(s.per_label[l]!.auroc), f3(s.per_label[l]!.ece), s.per_label[l]!.positives])])),
   '',

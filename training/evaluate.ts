@@ -1,6 +1,6 @@
 // Evaluates an exported model on the validation set through the scanner's own scoring code
 // (tokenizer, passages, max aggregation, onnxruntime-node), chooses the flag threshold for F1 on
-// misalignment, and installs the model: config.json (with threshold, canary and version),
+// misalignment (on validation and the exposed held-out sets together), and installs the model: config.json (with threshold, canary and version),
 // model.onnx and metrics.json in the model directory.
 //
 //   npx tsx training/evaluate.ts --onnx training/build/model.onnx --model-dir models/mns-cnn
@@ -69,12 +69,32 @@ export function metricsFor(val: Example[], docScores: DocScores[], fixedThreshol
 }
 
 /**
+ * The flag threshold for F1 on misalignment: the middle of the F1 plateau over validation and the
+ * exposed held-out sets together. Validation alone (480 documents) put it well above where each
+ * exposed set's own plateau lay (0.534 against 0.44-0.46 for the round-8 model); four times the
+ * documents, from more writers, give a steadier choice.
+ */
+function pooledThreshold(sets: { items: Example[]; scores: DocScores[] }[]): number {
+  const labels = sets.flatMap(({ items }) => items.map((e) => (e.labels.includes('misalignment') ? 1 : 0)));
+  const scores = sets.flatMap(({ scores }) => scores.map((s) => s.misalignment));
+  return round(plateauF1Threshold(labels, scores).threshold, 6)!;
+}
+
+/**
  * The cascade gate, chosen on dev: raised in steps of 0.0025 (up to 0.5) while the cascade still
  * (a) keeps at least 99.5% of the documents it must get right (positives the models flag without a
  * gate, at `threshold`, and `aligned` documents they call aligned; with fewer than 200 of them that
- * means all) and (b) ranks dev documents within 0.001 AUROC of the models without a gate. A passage
+ * means all) and (b) ranks dev documents within GATE_AUROC_TOLERANCE of the models without a gate. A passage
  * below the gate keeps its first-stage scores.
  */
+/**
+ * How much dev AUROC the gate may cost. It was 0.001, which is two or three document pairs on dev:
+ * the round-9 model's gate stopped at 0.005 on that noise (dev AUROC 0.0014 lower at 0.0075, then
+ * only 0.0006 lower at 0.02), sending 81% of validation passages and 47% of web passages to the
+ * ensemble and making full mode 2.7 times slower (CLI, 1,000 web documents: 215 docs/s against 587).
+ */
+const GATE_AUROC_TOLERANCE = 0.002;
+
 function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageScores[][], threshold: number): number {
   const docsAt = (gate: number) => stage1.map((ps, d) => aggregateMax(ps.map((p, k) => (passesGate(p.scores, gate) ? ungated[d]![k]!.scores : p.scores))));
   const y = dev.map((e) => (e.labels.includes('misalignment') ? 1 : 0));
@@ -84,7 +104,7 @@ function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageS
   const ok = (gate: number) => {
     const docs = docsAt(gate);
     const kept = needed.filter((d) => (dev[d]!.labels.includes('misalignment') ? docs[d]!.misalignment >= threshold : docs[d]!.aligned >= 0.5)).length;
-    return kept >= 0.995 * needed.length && auroc(y, docs.map((s) => s.misalignment)) >= fullAuroc - 0.001;
+    return kept >= 0.995 * needed.length && auroc(y, docs.map((s) => s.misalignment)) >= fullAuroc - GATE_AUROC_TOLERANCE;
   };
   let gate = 0;
   for (let step = 1; step <= 200 && ok(step / 400); step++) gate = step / 400;
@@ -109,6 +129,12 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
   const run = ortRunner(await ort.InferenceSession.create(opts.onnx, { intraOpNumThreads: 2 }), ort.Tensor);
   config.canary.logits = await canaryLogits(run);
   const val = readExamples(opts.valFile ?? join(opts.build, 'val.jsonl'));
+  const heldOutSets = HELD_OUT_SETS.map((set) => {
+    const file = join(opts.build, `${set.folder}.jsonl`);
+    return { set, items: !opts.valFile && existsSync(file) ? readExamples(file) : [] };
+  }).filter((h) => h.items.length > 0);
+  // Exposed held-out sets join validation where a flag threshold is chosen (see held-out.ts).
+  const exposed = heldOutSets.filter((h) => h.set.exposed);
 
   let chosenScorer = new Scorer(run, tokenizer, config);
   const valTexts = val.map((e) => e.text);
@@ -135,7 +161,10 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     const devFirst = await stage1Scorer.scorePassages(devTexts);
     const devMain = await new Scorer(run, tokenizer, config).scorePassages(devTexts);
     const gate = chooseGate(dev, devFirst, mixPassages(devMain, devFirst, best.mainWeight), best.threshold);
-    const stage1Only = metricsFor(val, toDocs(valFirst));
+    const stage1Sets = [{ items: val, scores: toDocs(valFirst) }];
+    for (const { items } of exposed) stage1Sets.push({ items, scores: await scoreDocs(stage1Scorer, items) });
+    const stage1Threshold = pooledThreshold(stage1Sets);
+    const stage1Only = metricsFor(val, toDocs(valFirst), stage1Threshold);
     config.cascade = {
       model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run), ...(best.mainWeight < 1 ? { main_weight: best.mainWeight } : {}),
       first_stage_threshold: stage1Only.threshold,
@@ -151,18 +180,21 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
       stage1_alone: { threshold: stage1Only.threshold, misalignment: stage1Only.misalignment, behaviour_macro_auroc: stage1Only.behaviour_macro_auroc, aligned_auroc: stage1Only.per_label['aligned']!.auroc },
     };
   }
-  const m = metricsFor(val, chosen);
-  config.threshold = m.threshold;
-  const { max_length, stride, threshold, cascade: settings } = config;
+  // Every held-out set is scored once, by the scanner as shipped; the exposed ones also choose the threshold.
+  const heldOutScores = new Map<HeldOutKey, DocScores[]>();
+  for (const { set, items } of heldOutSets) heldOutScores.set(set.key, await scoreDocs(chosenScorer, items));
+  const threshold = pooledThreshold([{ items: val, scores: chosen }, ...exposed.map(({ set, items }) => ({ items, scores: heldOutScores.get(set.key)! }))]);
+  const m = metricsFor(val, chosen, threshold);
+  config.threshold = threshold;
+  const { max_length, stride, cascade: settings } = config;
   config.version = `1-${files.update(JSON.stringify({ max_length, stride, threshold, cascade: settings && { ...settings, canary_logits: undefined } })).digest('hex').slice(0, 12)}`;
-  // The held-out test sets (written blind, used for no choice) at the threshold chosen on validation.
   const heldOut: Partial<Record<HeldOutKey, ReturnType<typeof metricsFor>>> = {};
-  for (const set of HELD_OUT_SETS) {
-    const file = join(opts.build, `${set.folder}.jsonl`);
-    const items = !opts.valFile && existsSync(file) ? readExamples(file) : [];
-    if (items.length) heldOut[set.key] = metricsFor(items, await scoreDocs(chosenScorer, items), m.threshold);
-  }
-  const metrics = { model: `${config.id}@${config.version}`, ...m, cascade, ...heldOut, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
+  for (const { set, items } of heldOutSets) heldOut[set.key] = metricsFor(items, heldOutScores.get(set.key)!, threshold);
+  const thresholdChoice = {
+    sets: ['validation', ...exposed.map(({ set }) => set.folder)], documents: val.length + exposed.reduce((n, { items }) => n + items.length, 0),
+    validation_alone: metricsFor(val, chosen).threshold,
+  };
+  const metrics = { model: `${config.id}@${config.version}`, ...m, threshold_chosen_on: thresholdChoice, cascade, ...heldOut, node_cpu_docs_per_second_single_model: round(val.length / single.seconds, 1) };
   if (opts.scoresOut) writeFileSync(opts.scoresOut, val.map((e, i) => JSON.stringify({ id: e.id, genre: e.genre, kind: e.kind, labels: e.labels, scores: chosen[i] })).join('\n') + '\n');
   if (opts.install) {
     if (resolve(opts.onnx) !== resolve(opts.modelDir, 'model.onnx')) copyFileSync(opts.onnx, join(opts.modelDir, 'model.onnx'));
@@ -199,7 +231,7 @@ async function main() {
   for (const { name, key } of HELD_OUT_SETS) {
     const t = m[key];
     if (!t) continue;
-    console.log(`${name} (${t.validation_items} documents, validation threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
+    console.log(`${name} (${t.validation_items} documents, stored threshold):`, JSON.stringify({ misalignment: t.misalignment, behaviour_macro_auroc: t.behaviour_macro_auroc, aligned_auroc: t.per_label['aligned']!.auroc, long_single_passage: t.long_single_passage, keyword_baseline_auroc: t.keyword_baseline_auroc }));
     console.log(`${name} per genre:`, Object.entries(t.per_genre).map(([g, v]) => `${g}:${v.auroc}`).join(' '));
   }
 }

@@ -1,14 +1,18 @@
 /**
- * The held-out test sets, oldest first: each written blind (its writers saw only LABELING.md) and
- * used for no choice. A set stops being blind once a later corpus round is aimed at its errors; the
- * newest set is the number to trust. assemble.ts keeps their near-duplicates out of training and
- * writes `<folder>.jsonl`; evaluate.ts scores each at the validation threshold into metrics `key`.
+ * The held-out test sets, oldest first: each written blind (its writers saw only LABELING.md). A set
+ * is `exposed` once a later corpus round was aimed at its errors: from then on it is used like
+ * validation, for choosing the flag thresholds (pooled with validation, see evaluate.ts), and its
+ * numbers no longer measure quality on unseen text. The newest set, never exposed and used for no
+ * choice, is the number to trust. assemble.ts keeps every set's near-duplicates out of training and
+ * writes `<folder>.jsonl`; evaluate.ts scores each into metrics `key`.
  */
 export const HELD_OUT_SETS = [
-  { folder: 'test', key: 'held_out_test', name: 'held-out test', written: 'after round 5; exposed by round 6' },
-  { folder: 'test2', key: 'held_out_test2', name: 'held-out test 2', written: 'during round 6; its long documents exposed by round 7' },
-  { folder: 'test3', key: 'held_out_test3', name: 'held-out test 3', written: 'during round 7; the kinds of its errors exposed by round 8' },
-  { folder: 'test4', key: 'held_out_test4', name: 'held-out test 4', written: 'during round 8' },
+  { folder: 'test', key: 'held_out_test', name: 'held-out test', written: 'after round 5; exposed by round 6', exposed: true },
+  { folder: 'test2', key: 'held_out_test2', name: 'held-out test 2', written: 'during round 6; its long documents exposed by round 7', exposed: true },
+  { folder: 'test3', key: 'held_out_test3', name: 'held-out test 3', written: 'during round 7; the kinds of its errors exposed by round 8', exposed: true },
+  { folder: 'test4', key: 'held_out_test4', name: 'held-out test 4', written: 'during round 8; the kinds of its errors exposed by round 9', exposed: true },
+  { folder: 'test5', key: 'held_out_test5', name: 'held-out test 5', written: 'during round 9', exposed: false },
+  { folder: 'test6', key: 'held_out_test6', name: 'held-out test 6', written: 'during round 9, by two more writers, while the round-9 model trained', exposed: false },
 ] as const;
 
 export type HeldOutKey = (typeof HELD_OUT_SETS)[number]['key'];

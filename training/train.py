@@ -170,10 +170,14 @@ class Calibrated(nn.Module):
         return self.model(input_ids, attention_mask.to(torch.float32)) * self.scale + self.bias
 
 
-def batches(groups, size, shuffle, rnd):
+def batches(groups, size, shuffle, rnd, limit=0):
+    """Batches of `groups`, shuffled by `rnd`; with `limit`, only the first `limit` of this epoch's
+    shuffled order (a different subset each epoch)."""
     order = list(range(len(groups)))
     if shuffle:
         rnd.shuffle(order)
+    if limit:
+        order = order[:limit]
     for i in range(0, len(order), size):
         yield [groups[j] for j in order[i:i + size]]
 
@@ -279,7 +283,8 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     pos = y_train.mean(axis=0).clip(0.01, 0.99)
     # Rare labels (reward_hacking, hostility) get more weight on their positives, capped so they don't dominate.
     pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32)
-    steps_total = args.epochs * math.ceil(len(train) / args.batch)
+    per_epoch = min(len(train), args.epoch_groups) if args.epoch_groups else len(train)
+    steps_total = args.epochs * math.ceil(per_epoch / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps_total, pct_start=0.1)
     rnd = random.Random(seed)
     best, best_state, history = -1.0, None, []
@@ -287,7 +292,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     for epoch in range(args.epochs):
         model.train()
         total = 0.0
-        for b in batches(train, args.batch, True, rnd):
+        for b in batches(train, args.batch, True, rnd, args.epoch_groups):
             ids, mask, owner, targets, weights = collate(b, max_windows=8)
             if args.word_dropout > 0:
                 drop = (torch.rand(ids.shape) < args.word_dropout) & (ids > 1)
@@ -300,7 +305,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
             total += float(loss) * len(b)
         dev_res = summary(predict(model, dev), dev) if dev else {"misalignment": float("nan")}
         key = np.nanmean([dev_res["misalignment"], dev_res.get("behaviour_macro", float("nan")), dev_res.get("aligned", float("nan"))]) if dev else epoch
-        history.append({"epoch": epoch + 1, "loss": total / len(train), "dev": dev_res, "seconds": round(time.time() - started, 1)})
+        history.append({"epoch": epoch + 1, "loss": total / per_epoch, "dev": dev_res, "seconds": round(time.time() - started, 1)})
         print(json.dumps(history[-1]), file=sys.stderr, flush=True)
         if not (key <= best):
             best = key
@@ -323,6 +328,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
+    ap.add_argument("--epoch-groups", type=int, default=0, help="train each epoch on this many groups (documents), drawn afresh each epoch by the seeded shuffle; 0 = all. Keeps the run's length fixed as the corpus grows")
     ap.add_argument("--max-minutes", type=float, default=20.0, help="stop a model (each ensemble member) after the epoch that passes this")
     ap.add_argument("--metrics", default=None)
     ap.add_argument("--threads", type=int, default=2)

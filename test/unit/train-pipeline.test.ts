@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../training/evaluate.ts';
+import { HELD_OUT_SETS } from '../../training/held-out.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const tsx = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'pipe' });
@@ -35,9 +36,14 @@ describe('training pipeline (small slice)', () => {
     expect(cascade.cascade?.['gate']).toBeLessThanOrEqual(0.5);
     expect([1, 0.7, 0.5, 0.3]).toContain(cascade.cascade?.['main_weight']);
     expect(cascade.held_out_test?.validation_items).toBeGreaterThan(100);
+    // The flag threshold is chosen on validation and the exposed held-out sets, never the blind one.
+    expect(cascade.threshold_chosen_on.sets).toEqual(['validation', ...HELD_OUT_SETS.filter((s) => s.exposed).map((s) => s.folder)]);
+    expect(cascade.threshold_chosen_on.sets).not.toContain(HELD_OUT_SETS.at(-1)!.folder);
+    expect(cascade.threshold).toBeGreaterThan(0);
+    expect(cascade.threshold).toBeLessThan(1);
 
     // The first stage with local means (not shipped, compared in the model card) exports and runs too.
-    execFileSync('/usr/bin/python3', ['training/train.py', '--build', build, '--arch', 'bag-local', '--epochs', '2', '--limit', '1500', '--out', join(build, 'bag-local.onnx')], { cwd: root, stdio: 'pipe' });
+    execFileSync('/usr/bin/python3', ['training/train.py', '--build', build, '--arch', 'bag-local', '--epochs', '2', '--limit', '1500', '--epoch-groups', '1000', '--out', join(build, 'bag-local.onnx')], { cwd: root, stdio: 'pipe' });
     const local = await evaluate({ onnx: join(build, 'bag-local.onnx'), modelDir, build, id: 'smoke', maxLength: 256, stride: 224, install: false });
     expect(local.misalignment.auroc).toBeGreaterThan(0.6);
   }, 900_000);
