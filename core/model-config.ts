@@ -9,7 +9,7 @@ export interface ModelConfig {
   max_length: number;
   /** Tokens between the starts of consecutive windows (max_length - overlap). */
   stride: number;
-  /** Flag a document when its misalignment score is at or above this. Chosen on validation for F1. */
+  /** Flag a document when its misalignment score is at or above this. Chosen for F1 on validation and the exposed held-out test sets (training/evaluate.ts). */
   threshold: number;
   /** How passage scores become a document score. */
   aggregation: 'max';
@@ -24,7 +24,7 @@ export interface ModelConfig {
    */
   cascade?: {
     model: string; gate: number; canary_logits: number[]; main_weight?: number;
-    /** The first stage's own flag threshold (chosen on validation), for scoring with it alone. */
+    /** The first stage's own flag threshold (chosen the same way as `threshold`), for scoring with it alone. */
     first_stage_threshold?: number;
   };
 }

@@ -2,8 +2,8 @@
  * The held-out test sets, oldest first: each written blind (its writers saw only LABELING.md). A set
  * is `exposed` once a later corpus round was aimed at its errors: from then on it is used like
  * validation, for choosing the flag thresholds (pooled with validation, see evaluate.ts), and its
- * numbers no longer measure quality on unseen text. The newest set, never exposed and used for no
- * choice, is the number to trust. assemble.ts keeps every set's near-duplicates out of training and
+ * numbers no longer measure quality on unseen text. The sets not exposed, used for no choice, are the
+ * numbers to trust. assemble.ts keeps every set's near-duplicates out of training and
  * writes `<folder>.jsonl`; evaluate.ts scores each into metrics `key`.
  */
 export const HELD_OUT_SETS = [

@@ -318,6 +318,13 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     return model, history
 
 
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="training/build")
@@ -328,7 +335,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on only this many groups (CI smoke test)")
-    ap.add_argument("--epoch-groups", type=int, default=0, help="train each epoch on this many groups (documents), drawn afresh each epoch by the seeded shuffle; 0 = all. Keeps the run's length fixed as the corpus grows")
+    ap.add_argument("--epoch-groups", type=non_negative_int, default=0, help="train each epoch on this many groups (documents), drawn afresh each epoch by the seeded shuffle; 0 = all. Keeps the run's length fixed as the corpus grows")
     ap.add_argument("--max-minutes", type=float, default=20.0, help="stop a model (each ensemble member) after the epoch that passes this")
     ap.add_argument("--metrics", default=None)
     ap.add_argument("--threads", type=int, default=2)

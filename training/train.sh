@@ -16,7 +16,8 @@ node --max-old-space-size=6000 node_modules/.bin/tsx training/prepare.ts --build
 # documents, each epoch draws its own seeded subset, so a larger corpus does not lengthen the run), then the cascade's fast first stage (a bag of 32-d
 # word vectors that learn freely, trained also on ordinary Wikipedia text so that little of a
 # pretraining shard reaches the main model), then evaluation through the scanner's own code, which
-# also chooses the cascade gate (dev) and the flag threshold (validation).
+# also chooses the cascade gate (dev) and the flag thresholds, full and fast mode (validation and the
+# exposed held-out sets together; see training/held-out.ts).
 $PY training/train.py --build "$BUILD" --arch cnn+cnn-wide --epochs 5 --epoch-groups 28000 --out "$BUILD/model.onnx" --metrics "$BUILD/train-metrics.json" "$@"
 $PY training/train.py --build "$BUILD" --arch bag --emb-dim 32 --emb-lr-scale 3 --first-stage-plain 3 --epochs 6 --out "$BUILD/stage1.onnx" --metrics "$BUILD/stage1-metrics.json"
 npx tsx training/evaluate.ts --build "$BUILD" --onnx "$BUILD/model.onnx" --stage1 "$BUILD/stage1.onnx" --model-dir "$MODEL_DIR" --stride 128
