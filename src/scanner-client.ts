@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { RowBatch } from '../core/result-store.ts';
-import type { CacheStatus, DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
+import type { CacheReport, DevicePreference, DeviceReport, EngineOptions, ScanOptions, ScanProgress, ScanRow, ScanSummary, ScannerApi } from '../workers/scanner.worker.ts';
 
 export type { DevicePreference, DeviceReport, EngineOptions, ScanProgress, ScanRow, ScanSummary };
 
@@ -76,5 +76,5 @@ export class ScannerClient {
   }
 
   async clearCache(): Promise<void> { await (await this.api()).clearCache(); }
-  async cacheStatus(): Promise<CacheStatus | { unavailable: string }> { return (await this.api()).cacheStatus(); }
+  async cacheStatus(): Promise<CacheReport> { return (await this.api()).cacheStatus(); }
 }

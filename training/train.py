@@ -292,7 +292,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     for epoch in range(args.epochs):
         model.train()
         total = 0.0
-        for b in batches(train, args.batch, True, rnd, args.epoch_groups):
+        for b in batches(train, args.batch, True, rnd, per_epoch):
             ids, mask, owner, targets, weights = collate(b, max_windows=8)
             if args.word_dropout > 0:
                 drop = (torch.rand(ids.shape) < args.word_dropout) & (ids > 1)

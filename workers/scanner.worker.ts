@@ -14,7 +14,8 @@ import { firstStageFromConfig, Scorer, type StageTimes } from '../core/scorer.ts
 import { WordPieceTokenizer, type TokenizerJson } from '../core/tokenizer.ts';
 import { CacheUnavailableError, ScoreCache, type CacheStatus } from './cache.ts';
 
-export type { CacheStatus };
+/** What the page is told about the cache: what it holds, or why it cannot be used. */
+export type CacheReport = CacheStatus | { unavailable: string };
 
 // Same-origin URLs of every file in the shipped model directory (Vite copies them into the build).
 const MODEL_DIR_URLS = import.meta.glob(['../models/mns-cnn/config.json', '../models/mns-cnn/tokenizer.json', '../models/mns-cnn/*.onnx'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
@@ -399,7 +400,7 @@ const api = {
   },
 
   /** What the cache holds, or why it cannot be used. */
-  async cacheStatus(): Promise<CacheStatus | { unavailable: string }> {
+  async cacheStatus(): Promise<CacheReport> {
     const opened = await openCache();
     if (opened instanceof CacheUnavailableError) return { unavailable: opened.message };
     return opened.status();
