@@ -1,5 +1,5 @@
 // Counts for the datasheet: genre x kind, genre x label, category coverage, lengths.
-//   npx tsx training/corpus-stats.ts [corpus|validation|test|test2 … test6]
+//   npx tsx training/corpus-stats.ts [corpus|validation|test|test2 … test8]
 import { join } from 'node:path';
 import { BEHAVIOURS, LABELS } from '../core/labels.ts';
 import { loadOwn } from './assemble.ts';

@@ -117,7 +117,7 @@ function chooseGate(dev: Example[], stage1: PassageScores[][], ungated: PassageS
   return round(gate, 6)!;
 }
 
-/** Weights of the main model in a re-scored passage's probabilities, tried on validation (1 = main model alone). */
+/** Weights of the main model in a re-scored passage's probabilities, tried on validation and the exposed sets (1 = main model alone). */
 const MAIN_WEIGHTS = [1, 0.7, 0.5, 0.3];
 
 export async function evaluate(opts: { onnx: string; modelDir: string; build: string; id: string; maxLength: number; stride: number; install: boolean; valFile?: string; scoresOut?: string; stage1?: string }) {
@@ -156,19 +156,26 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     // Each model scores each set once; mixtures are computed from those passage scores (the
     // scorer's windows are the same for both models, so passages line up one to one).
     const stage1Scorer = new Scorer(stage1Run, tokenizer, config);
-    const valFirst = await stage1Scorer.scorePassages(valTexts);
-    // How much of the main model a re-scored passage takes: chosen on validation, without a gate.
-    const tried = MAIN_WEIGHTS.map((mainWeight) => {
-      const mw = metricsFor(val, toDocs(mixPassages(valMain, valFirst, mainWeight)));
-      return { mainWeight, auroc: mw.misalignment.auroc ?? 0, threshold: mw.threshold };
-    });
+    // How much of the main model a re-scored passage takes: chosen without a gate, by AUROC over
+    // validation and the exposed sets together, for the reason the threshold is (pooledThreshold).
+    // On validation alone the weights differed by 0.0005 (two or three document pairs).
+    const exposedItems = exposed.flatMap(({ items }) => items);
+    const pooledItems = [...val, ...exposedItems];
+    const pooledMain = [...valMain, ...(await new Scorer(run, tokenizer, config).scorePassages(exposedItems.map((e) => e.text)))];
+    const pooledFirst = await stage1Scorer.scorePassages(pooledItems.map((e) => e.text));
+    const valFirst = pooledFirst.slice(0, val.length);
+    const pooledY = pooledItems.map((e) => (e.labels.includes('misalignment') ? 1 : 0));
+    const tried = MAIN_WEIGHTS.map((mainWeight) => ({ mainWeight, auroc: round(auroc(pooledY, toDocs(mixPassages(pooledMain, pooledFirst, mainWeight)).map((s) => s.misalignment)))! }));
     const best = tried.reduce((a, b) => (b.auroc > a.auroc ? b : a));
     const devTexts = dev.map((e) => e.text);
     const devFirst = await stage1Scorer.scorePassages(devTexts);
     const devMain = await new Scorer(run, tokenizer, config).scorePassages(devTexts);
-    const gate = chooseGate(dev, devFirst, mixPassages(devMain, devFirst, best.mainWeight), best.threshold);
+    // The gate protects the positives flagged at validation's own plateau threshold for the ungated mix.
+    const ungatedThreshold = metricsFor(val, toDocs(mixPassages(valMain, valFirst, best.mainWeight))).threshold;
+    const gate = chooseGate(dev, devFirst, mixPassages(devMain, devFirst, best.mainWeight), ungatedThreshold);
     const stage1Sets = [{ items: val, scores: toDocs(valFirst) }];
-    for (const { items } of exposed) stage1Sets.push({ items, scores: await scoreDocs(stage1Scorer, items) });
+    let offset = val.length;
+    for (const { items } of exposed) { stage1Sets.push({ items, scores: toDocs(pooledFirst.slice(offset, offset + items.length)) }); offset += items.length; }
     const stage1Threshold = pooledThreshold(stage1Sets);
     const stage1Only = metricsFor(val, toDocs(valFirst), stage1Threshold);
     config.cascade = {
@@ -180,9 +187,9 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     chosen = await scoreDocs(cascadeScorer, val);
     chosenScorer = cascadeScorer;
     cascade = {
-      gate, main_weight: best.mainWeight, main_weights_tried: tried.map(({ mainWeight, auroc }) => ({ main_weight: mainWeight, validation_auroc_without_gate: auroc })),
+      gate, main_weight: best.mainWeight, main_weights_tried: tried.map(({ mainWeight, auroc }) => ({ main_weight: mainWeight, pooled_auroc_without_gate: auroc })),
       main_model_share_of_passages: round(cascadeScorer.counts.mainModel / Math.max(1, cascadeScorer.counts.passages)),
-      // At validation's own plateau threshold (scoring the exposed sets with each model alone costs a pass).
+      // At validation's own plateau threshold: a reference row, chosen as before the threshold was pooled.
       single_model: { threshold: singleMetrics.threshold, misalignment: singleMetrics.misalignment, behaviour_macro_auroc: singleMetrics.behaviour_macro_auroc, aligned_auroc: singleMetrics.per_label['aligned']!.auroc, long_single_passage: singleMetrics.long_single_passage },
       stage1_alone: { threshold: stage1Only.threshold, misalignment: stage1Only.misalignment, behaviour_macro_auroc: stage1Only.behaviour_macro_auroc, aligned_auroc: stage1Only.per_label['aligned']!.auroc },
     };

@@ -96,6 +96,54 @@ export function toGroups(e: Example, tokenizer: WordPieceTokenizer, maxLength: n
   return groups;
 }
 
+/** How many spliced training windows of each kind of guest prepare.ts adds (see `splicedGroups`). */
+export const SPLICE_DEFAULTS = { positive: 3000, aligned: 1500, hard_negative: 1500 } as const;
+
+/**
+ * Passage-in-context augmentation. A long document that holds one misaligned passage is scored by
+ * windows of 256 tokens in which that passage is often the minority, surrounded by ordinary prose
+ * from the same document; the held-out sets showed passages that score 0.8-0.9 alone falling to
+ * 0.03-0.4 inside their window (model card, "Long documents"). Most training passages are whole
+ * short documents, so the model rarely sees a misaligned passage diluted by unrelated text.
+ *
+ * This splices a short training document (the guest: at most 170 tokens, no spans) into an ordinary
+ * one (the host: a `negative` or `hard_negative` training document of at least 120 tokens) at a
+ * paragraph or sentence boundary, and keeps one window of `maxLength` tokens that holds the whole
+ * guest at a random place. The window takes the guest's labels: the host has none of its own. Guests
+ * of every kind are spliced (positives, `aligned` texts and hard negatives), so splicing itself says
+ * nothing about the label. Seeded; the hosts and guests are training documents only.
+ */
+export function splicedGroups(train: Example[], tokenizer: WordPieceTokenizer, maxLength: number, counts: Record<keyof typeof SPLICE_DEFAULTS, number>, seed: number): WindowGroup[] {
+  const r = rng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
+  const tokens = (e: Example) => tokenizer.encode(e.text).ids.length;
+  const hosts = train.filter((e) => (e.kind === 'negative' || e.kind === 'hard_negative') && !e.spans?.length && e.labels.length === 0 && tokens(e) >= 120);
+  const groups: WindowGroup[] = [];
+  for (const kind of Object.keys(SPLICE_DEFAULTS) as (keyof typeof SPLICE_DEFAULTS)[]) {
+    const guests = train.filter((e) => e.kind === kind && !e.spans?.length && tokens(e) <= 170);
+    if (!guests.length || !hosts.length) continue;
+    for (let n = 0; n < counts[kind]; n++) {
+      const guest = pick(guests); const host = pick(hosts);
+      // Paragraph or sentence boundaries of the host, and its two ends.
+      const cuts = [0, host.text.length, ...[...host.text.matchAll(/(?<=[.!?]["')\]]?)\s+|\n+/g)].map((m) => m.index! + m[0].length)];
+      const at = pick(cuts);
+      const before = host.text.slice(0, at).trimEnd(); const after = host.text.slice(at).trimStart();
+      const sep = guest.text.includes('\n') || /\n/.test(host.text) ? '\n\n' : ' ';
+      const text = [before, guest.text, after].filter(Boolean).join(sep);
+      const guestStart = before ? before.length + sep.length : 0; const guestEnd = guestStart + guest.text.length;
+      const enc = tokenizer.encode(text);
+      let first = -1; let last = -1;
+      for (let t = 0; t < enc.ids.length; t++) if (enc.starts[t]! >= guestStart && enc.ends[t]! <= guestEnd) { if (first < 0) first = t; last = t; }
+      if (first < 0) continue;
+      // A window start that keeps the whole guest inside, at a random place.
+      const lo = Math.max(0, last + 1 - maxLength); const hi = Math.max(lo, Math.min(first, enc.ids.length - maxLength));
+      const start = lo + Math.floor(r() * (hi - lo + 1));
+      groups.push({ windows: [Array.from(enc.ids.subarray(start, Math.min(enc.ids.length, start + maxLength)))], target: target(guest.labels), weight: guest.weight });
+    }
+  }
+  return groups;
+}
+
 function main() {
   const here = new URL('.', import.meta.url).pathname;
   const { values } = parseArgs({ options: {
@@ -105,6 +153,8 @@ function main() {
     'max-length': { type: 'string', default: '256' },
     stride: { type: 'string', default: '224' },
     'no-glove': { type: 'boolean', default: false },
+    // Spliced windows per guest kind, positive,aligned,hard_negative (see splicedGroups); 0,0,0 = none.
+    splice: { type: 'string', default: Object.values(SPLICE_DEFAULTS).join(',') },
   } });
   const read = (name: string) => readFileSync(join(values.build!, name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Example);
   const train = read('train.jsonl'); const dev = read('dev.jsonl'); const val = read('val.jsonl');
@@ -125,10 +175,12 @@ function main() {
   // Ordinary text only the cascade's first stage trains on (train.py --first-stage-plain).
   const plainFile = join(values.build!, 'first-stage-plain.jsonl');
   const firstStagePlain = existsSync(plainFile) ? groups(read('first-stage-plain.jsonl')) : [];
-  const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: groups(train), dev: groups(dev), val: valDocs, first_stage_plain: firstStagePlain };
+  const [positive, aligned, hardNegative] = values.splice!.split(',').map(Number);
+  const spliced = splicedGroups(train, tokenizer, maxLength, { positive: positive ?? 0, aligned: aligned ?? 0, hard_negative: hardNegative ?? 0 }, 11);
+  const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: [...groups(train), ...spliced], dev: groups(dev), val: valDocs, first_stage_plain: firstStagePlain };
   writeFileSync(join(values.build!, 'windows.json'), JSON.stringify(out));
   const known = glove ? vocab.filter((w) => glove.vectors[w]).length : 0;
-  console.log(`vocab ${vocab.length} (${known} with GloVe vectors); groups: train ${out.train.length}, dev ${out.dev.length}, val ${out.val.length}, first-stage plain ${firstStagePlain.length}`);
+  console.log(`vocab ${vocab.length} (${known} with GloVe vectors); groups: train ${out.train.length} (${spliced.length} spliced), dev ${out.dev.length}, val ${out.val.length}, first-stage plain ${firstStagePlain.length}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -14,13 +14,15 @@ npx tsx training/assemble.ts --out "$BUILD" ${ASSEMBLE_ARGS:-}
 node --max-old-space-size=6000 node_modules/.bin/tsx training/prepare.ts --build "$BUILD" --model-dir "$MODEL_DIR" ${PREPARE_ARGS:-}
 # The main model (an ensemble of the CNN and the wider CNN, sharing one embedding table; 5 epochs
 # of 28,000 documents each keeps the whole run inside 30 minutes: past that many training
-# documents, each epoch draws its own seeded subset, so a larger corpus does not lengthen the run),
+# documents, each epoch draws its own seeded subset, so a larger corpus does not lengthen the run;
+# its word vectors learn at 3x the rate of the rest, and it also sees the first stage's ordinary
+# text: round 10's sweep, model card "Architecture comparison"),
 # then the cascade's fast first stage (a bag of 32-d word vectors that learn freely, trained also on
 # ordinary Wikipedia text so that little of a pretraining shard reaches the main model), then
 # evaluation through the scanner's own code, which also chooses the cascade gate (dev) and the flag
 # thresholds, full and fast mode (validation and the exposed held-out sets together; see
 # training/held-out.ts).
-$PY training/train.py --build "$BUILD" --arch cnn+cnn-wide --epochs 5 --epoch-groups 28000 --out "$BUILD/model.onnx" --metrics "$BUILD/train-metrics.json" "$@"
+$PY training/train.py --build "$BUILD" --arch cnn+cnn-wide --epochs 5 --epoch-groups 28000 --emb-lr-scale 3 --first-stage-plain 3 --out "$BUILD/model.onnx" --metrics "$BUILD/train-metrics.json" "$@"
 $PY training/train.py --build "$BUILD" --arch bag --emb-dim 32 --emb-lr-scale 3 --first-stage-plain 3 --epochs 6 --out "$BUILD/stage1.onnx" --metrics "$BUILD/stage1-metrics.json"
 npx tsx training/evaluate.ts --build "$BUILD" --onnx "$BUILD/model.onnx" --stage1 "$BUILD/stage1.onnx" --model-dir "$MODEL_DIR" --stride 128
 cp "$BUILD/train-metrics.json" "$MODEL_DIR/train-metrics.json"
