@@ -103,7 +103,7 @@ export const SPLICE_DEFAULTS = { positive: 3000, aligned: 1500, hard_negative: 1
  * Passage-in-context augmentation. A long document that holds one misaligned passage is scored by
  * windows of 256 tokens in which that passage is often the minority, surrounded by ordinary prose
  * from the same document; the held-out sets showed passages that score 0.8-0.9 alone falling to
- * 0.03-0.4 inside their window (model card, "Long documents"). Most training passages are whole
+ * 0.03-0.4 inside their window (model card, round 10). Most training passages are whole
  * short documents, so the model rarely sees a misaligned passage diluted by unrelated text.
  *
  * This splices a short training document (the guest: at most 170 tokens, no spans) into an ordinary
@@ -175,8 +175,10 @@ function main() {
   // Ordinary text only the cascade's first stage trains on (train.py --first-stage-plain).
   const plainFile = join(values.build!, 'first-stage-plain.jsonl');
   const firstStagePlain = existsSync(plainFile) ? groups(read('first-stage-plain.jsonl')) : [];
-  const [positive, aligned, hardNegative] = values.splice!.split(',').map(Number);
-  const spliced = splicedGroups(train, tokenizer, maxLength, { positive: positive ?? 0, aligned: aligned ?? 0, hard_negative: hardNegative ?? 0 }, 11);
+  const splice = values.splice!.split(',').map(Number);
+  if (splice.length !== 3 || !splice.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`--splice takes three counts, positive,aligned,hard_negative (e.g. 3000,1500,1500 or 0,0,0), not "${values.splice}"`);
+  const [positive, aligned, hardNegative] = splice as [number, number, number];
+  const spliced = splicedGroups(train, tokenizer, maxLength, { positive, aligned, hard_negative: hardNegative }, 11);
   const out = { vocab_size: vocab.length, dim, max_length: maxLength, stride, train: [...groups(train), ...spliced], dev: groups(dev), val: valDocs, first_stage_plain: firstStagePlain };
   writeFileSync(join(values.build!, 'windows.json'), JSON.stringify(out));
   const known = glove ? vocab.filter((w) => glove.vectors[w]).length : 0;
