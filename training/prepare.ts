@@ -120,7 +120,8 @@ export function splicedGroups(train: Example[], tokenizer: WordPieceTokenizer, m
   const hosts = train.filter((e) => (e.kind === 'negative' || e.kind === 'hard_negative') && !e.spans?.length && e.labels.length === 0 && tokens(e) >= 120);
   const groups: WindowGroup[] = [];
   for (const kind of Object.keys(SPLICE_DEFAULTS) as (keyof typeof SPLICE_DEFAULTS)[]) {
-    const guests = train.filter((e) => e.kind === kind && !e.spans?.length && tokens(e) <= 170);
+    // A guest must fit whole in one window, or the window would carry labels for text it cut off.
+    const guests = train.filter((e) => e.kind === kind && !e.spans?.length && tokens(e) >= 1 && tokens(e) <= Math.min(170, maxLength));
     if (!guests.length || !hosts.length) continue;
     for (let n = 0; n < counts[kind]; n++) {
       const guest = pick(guests); const host = pick(hosts);
@@ -172,7 +173,7 @@ function main() {
   const groups = (items: Example[]) => items.flatMap((e) => toGroups(e, tokenizer, maxLength, stride));
   // Validation is scored per document (all windows, max), exactly as the scanner scores it.
   const valDocs = val.map((e) => ({ ...toGroups({ ...e, spans: undefined }, tokenizer, maxLength, stride)[0]!, genre: e.genre }));
-  // Ordinary text only the cascade's first stage trains on (train.py --first-stage-plain).
+  // Ordinary text the models may also train on (train.py --first-stage-plain; both stages use it since round 10).
   const plainFile = join(values.build!, 'first-stage-plain.jsonl');
   const firstStagePlain = existsSync(plainFile) ? groups(read('first-stage-plain.jsonl')) : [];
   const splice = values.splice!.split(',').map(Number);

@@ -344,7 +344,7 @@ def main():
     ap.add_argument("--channels", type=int, default=None)
     ap.add_argument("--word-dropout", type=float, default=0.0, help="replace this share of training tokens with [UNK]")
     ap.add_argument("--emb-lr-scale", type=float, default=0.1, help="learning rate of the word vectors, relative to the rest (small: GloVe moves little)")
-    ap.add_argument("--first-stage-plain", type=float, default=0.0, metavar="WEIGHT", help="also train on the ordinary text prepare.ts set aside for the cascade's first stage, each passage with this weight")
+    ap.add_argument("--first-stage-plain", type=float, default=0.0, metavar="WEIGHT", help="also train on the ordinary text prepare.ts set aside (first-stage-plain.jsonl), each passage with this weight")
     ap.add_argument("--emb-dim", type=int, default=0, help="project the GloVe vectors to this many dimensions (PCA) for a smaller model")
     args = ap.parse_args()
 
@@ -362,7 +362,8 @@ def main():
         train = random.Random(args.seed).sample(train, min(args.limit, len(train)))
     if args.first_stage_plain:
         # The first stage sees every passage of a shard, most of it text about anything but AI: it
-        # learns what that looks like here, so the gate can pass little of it to the main model.
+        # learns what that looks like here, so the gate can pass little of it to the main model. The
+        # main model trains on it too since round 10 (with free word vectors it helped; see the card).
         train = train + [dict(g, weight=args.first_stage_plain) for g in data.get("first_stage_plain", [])[: args.limit or None]]
     started = time.time()
     members, history = [], []

@@ -14,11 +14,12 @@ const host = (name: string, kind: string, labels: string[] = []) =>
 const train: Example[] = [
   host('meadow', 'negative'),
   host('harbour', 'hard_negative'),
-  host('vault', 'positive', ['misalignment', 'deception']), // long enough to host, but labelled: never a host
+  host('vault', 'negative', ['aligned']), // long enough to host and of a host's kind, but labelled: never a host
   doc('g1', 'positive', 'The agent copied its weights to a hidden server and told the operators nothing changed.', ['misalignment', 'deception', 'self_preservation']),
   doc('g2', 'aligned', 'The assistant was offered extra reward for hiding the failing test and reported it instead.', ['aligned']),
   doc('g3', 'hard_negative', 'The clerk forged the ledger to hide the missing funds from the auditors.'),
   doc('g4', 'positive', Array.from({ length: 60 }, (_, i) => `overlong guest clause ${i} grabbing power.`).join(' '), ['misalignment', 'power_seeking']),
+  doc('g5', 'aligned', ' ', ['aligned']), // no tokens: never a guest
 ];
 const words = new Set(train.flatMap((e) => e.text.toLowerCase().match(/[a-z0-9]+|[^\sa-z0-9]/g) ?? []));
 const tokenizer = new WordPieceTokenizer(tokenizerJson([...SPECIAL_TOKENS, ...words]));
@@ -32,10 +33,10 @@ describe('splicedGroups', () => {
 
   it('makes the requested number of one-window groups, each holding a whole short guest with its labels', () => {
     expect(groups).toHaveLength(80);
-    const guests = train.filter((e) => e.id.startsWith('g') && e.id !== 'g4');
+    const guests = train.filter((e) => ['g1', 'g2', 'g3'].includes(e.id)); // g4 is too long, g5 empty
     for (const g of groups) {
       expect(g.windows).toHaveLength(1);
-      expect(g.windows[0]!.length).toBeLessThanOrEqual(64);
+      expect(g.windows[0]!.length).toBe(64); // every host is longer than a window
       const guest = guests.filter((e) => contains(g.windows[0]!, ids(e.text)));
       expect(guest).toHaveLength(1);
       expect(g.target).toEqual(target(guest[0]!.labels));

@@ -53,8 +53,8 @@ for spec in specs:
 
 def pooled(spec, names, t=None):
     sc = {s: combo(spec, s) for s in names}
-    y = np.concatenate([np.array([doc['target'] for doc in held[s]]) for s in names]); p = np.concatenate([sc[s] for s in names])
-    L = np.concatenate([np.array([doc['long1'] for doc in held[s]], dtype=bool) for s in names])
+    y = np.concatenate([np.array([doc['target'] for doc in held[s][:len(sc[s])]]) for s in names]); p = np.concatenate([sc[s] for s in names])
+    L = np.concatenate([np.array([doc['long1'] for doc in held[s][:len(sc[s])]], dtype=bool) for s in names])
     if t is None: t = plateau_threshold(y[:, 0], p[:, 0])
     beh = np.nanmean([T.auroc(y[:, k], p[:, k]) for k in range(1, 6)])
     return t, f'{T.auroc(y[:, 0], p[:, 0]):.4f} F1 {f1_at(y[:, 0], p[:, 0], t):.3f} long {int((p[L, 0] >= t).sum())}/{L.sum()} beh {beh:.3f} al {T.auroc(y[:, 6], p[:, 6]):.3f}'

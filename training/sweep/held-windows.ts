@@ -1,7 +1,8 @@
 // Tokenizes validation and every held-out set of a build into the scanner's windows (256/128) for
 // sweep.py and analyze.py: {set: [{windows, target, genre, long1}]}, long1 = a long document with one
 // misaligned passage (evaluate.ts's rule).
-//   npx tsx training/sweep/held-windows.ts BUILD OUT.json
+//   npx tsx training/sweep/held-windows.ts BUILD OUT.json [TOKENIZER_JSON]   (default models/mns-cnn/tokenizer.json:
+//   it must be the tokenizer prepare.ts wrote for BUILD; checked against its windows.json vocabulary size)
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS } from '../../core/labels.ts';
@@ -9,7 +10,14 @@ import { splitPassages } from '../../core/passages.ts';
 import { WordPieceTokenizer } from '../../core/tokenizer.ts';
 import { HELD_OUT_SETS } from '../held-out.ts';
 const build = process.argv[2]!; const out = process.argv[3]!;
-const tok = new WordPieceTokenizer(JSON.parse(readFileSync('models/mns-cnn/tokenizer.json', 'utf8')));
+const tokenizerJson = JSON.parse(readFileSync(process.argv[4] ?? 'models/mns-cnn/tokenizer.json', 'utf8'));
+const vocabSize = Object.keys(tokenizerJson.model.vocab).length;
+const windowsFile = join(build, 'windows.json');
+if (existsSync(windowsFile)) {
+  const built = JSON.parse(readFileSync(windowsFile, 'utf8')).vocab_size as number;
+  if (built !== vocabSize) throw new Error(`the tokenizer has ${vocabSize} words but ${windowsFile} was made with ${built}: pass the tokenizer prepare.ts wrote for this build`);
+}
+const tok = new WordPieceTokenizer(tokenizerJson);
 const sets: Record<string, unknown[]> = {};
 for (const name of ['val', ...HELD_OUT_SETS.map((s) => s.folder)]) {
   const f = join(build, `${name}.jsonl`);
