@@ -159,24 +159,23 @@ export async function evaluate(opts: { onnx: string; modelDir: string; build: st
     // How much of the main model a re-scored passage takes: chosen without a gate, by AUROC over
     // validation and the exposed sets together, for the reason the threshold is (pooledThreshold).
     // On validation alone the weights differed by 0.0005 (two or three document pairs).
-    const exposedItems = exposed.flatMap(({ items }) => items);
-    const pooledItems = [...val, ...exposedItems];
-    const pooledMain = [...valMain, ...(await new Scorer(run, tokenizer, config).scorePassages(exposedItems.map((e) => e.text)))];
-    const pooledFirst = await stage1Scorer.scorePassages(pooledItems.map((e) => e.text));
-    const valFirst = pooledFirst.slice(0, val.length);
-    const pooledY = pooledItems.map((e) => (e.labels.includes('misalignment') ? 1 : 0));
-    const tried = MAIN_WEIGHTS.map((mainWeight) => ({ mainWeight, auroc: round(auroc(pooledY, toDocs(mixPassages(pooledMain, pooledFirst, mainWeight)).map((s) => s.misalignment)))! }));
+    const mainScorer = chosenScorer;
+    const pooledSets = [val, ...exposed.map(({ items }) => items)];
+    const mainBySet = [valMain];
+    for (const items of pooledSets.slice(1)) mainBySet.push(await mainScorer.scorePassages(items.map((e) => e.text)));
+    const firstBySet: PassageScores[][][] = [];
+    for (const items of pooledSets) firstBySet.push(await stage1Scorer.scorePassages(items.map((e) => e.text)));
+    const valFirst = firstBySet[0]!;
+    const pooledY = pooledSets.flat().map((e) => (e.labels.includes('misalignment') ? 1 : 0));
+    const tried = MAIN_WEIGHTS.map((mainWeight) => ({ mainWeight, auroc: round(auroc(pooledY, toDocs(mixPassages(mainBySet.flat(), firstBySet.flat(), mainWeight)).map((s) => s.misalignment)))! }));
     const best = tried.reduce((a, b) => (b.auroc > a.auroc ? b : a));
     const devTexts = dev.map((e) => e.text);
     const devFirst = await stage1Scorer.scorePassages(devTexts);
-    const devMain = await new Scorer(run, tokenizer, config).scorePassages(devTexts);
+    const devMain = await mainScorer.scorePassages(devTexts);
     // The gate protects the positives flagged at validation's own plateau threshold for the ungated mix.
     const ungatedThreshold = metricsFor(val, toDocs(mixPassages(valMain, valFirst, best.mainWeight))).threshold;
     const gate = chooseGate(dev, devFirst, mixPassages(devMain, devFirst, best.mainWeight), ungatedThreshold);
-    const stage1Sets = [{ items: val, scores: toDocs(valFirst) }];
-    let offset = val.length;
-    for (const { items } of exposed) { stage1Sets.push({ items, scores: toDocs(pooledFirst.slice(offset, offset + items.length)) }); offset += items.length; }
-    const stage1Threshold = pooledThreshold(stage1Sets);
+    const stage1Threshold = pooledThreshold(pooledSets.map((items, i) => ({ items, scores: toDocs(firstBySet[i]!) })));
     const stage1Only = metricsFor(val, toDocs(valFirst), stage1Threshold);
     config.cascade = {
       model: 'stage1.onnx', gate, canary_logits: await canaryLogits(stage1Run), ...(best.mainWeight < 1 ? { main_weight: best.mainWeight } : {}),

@@ -116,7 +116,9 @@ export const SPLICE_DEFAULTS = { positive: 3000, aligned: 1500, hard_negative: 1
 export function splicedGroups(train: Example[], tokenizer: WordPieceTokenizer, maxLength: number, counts: Record<keyof typeof SPLICE_DEFAULTS, number>, seed: number): WindowGroup[] {
   const r = rng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
-  const tokens = (e: Example) => tokenizer.encode(e.text).ids.length;
+  // Token counts, each document encoded once however many of the filters below ask.
+  const lengths = new Map<Example, number>();
+  const tokens = (e: Example) => lengths.get(e) ?? lengths.set(e, tokenizer.encode(e.text).ids.length).get(e)!;
   const hosts = train.filter((e) => (e.kind === 'negative' || e.kind === 'hard_negative') && !e.spans?.length && e.labels.length === 0 && tokens(e) >= 120);
   const groups: WindowGroup[] = [];
   for (const kind of Object.keys(SPLICE_DEFAULTS) as (keyof typeof SPLICE_DEFAULTS)[]) {
@@ -129,7 +131,7 @@ export function splicedGroups(train: Example[], tokenizer: WordPieceTokenizer, m
       const cuts = [0, host.text.length, ...[...host.text.matchAll(/(?<=[.!?]["')\]]?)\s+|\n+/g)].map((m) => m.index! + m[0].length)];
       const at = pick(cuts);
       const before = host.text.slice(0, at).trimEnd(); const after = host.text.slice(at).trimStart();
-      const sep = guest.text.includes('\n') || /\n/.test(host.text) ? '\n\n' : ' ';
+      const sep = guest.text.includes('\n') || host.text.includes('\n') ? '\n\n' : ' ';
       const text = [before, guest.text, after].filter(Boolean).join(sep);
       const guestStart = before ? before.length + sep.length : 0; const guestEnd = guestStart + guest.text.length;
       const enc = tokenizer.encode(text);

@@ -202,17 +202,20 @@ def collate(batch, max_windows=None):
 
 def group_logits(model, ids, mask, owner, n_groups):
     logits = model(ids, mask)
-    out = torch.full((n_groups, logits.shape[1]), NEG, dtype=logits.dtype)
+    out = torch.full((n_groups, logits.shape[1]), NEG, dtype=logits.dtype, device=logits.device)
     return out.scatter_reduce(0, owner.unsqueeze(1).expand_as(logits), logits, reduce="amax", include_self=True)
 
 
+CPU = torch.device("cpu")
+
+
 @torch.no_grad()
-def predict(model, groups, size=64):
+def predict(model, groups, size=64, device=CPU):
     model.eval()
     outs = []
     for b in batches(groups, size, False, None):
-        ids, mask, owner, _, _ = collate(b)
-        outs.append(group_logits(model, ids, mask, owner, len(b)))
+        ids, mask, owner, _, _ = (t.to(device) for t in collate(b))
+        outs.append(group_logits(model, ids, mask, owner, len(b)).cpu())
     return torch.cat(outs).numpy() if outs else np.zeros((0, len(LABELS)))
 
 
@@ -264,8 +267,9 @@ def fit_platt(logits, y, weights=None, steps=300):
     return scale, bias
 
 
-def fit(args, arch, emb, train, dev, seed, shared_emb=None):
-    """Trains one model; keeps the epoch with the best dev score. Returns (model, history).
+def fit(args, arch, emb, train, dev, seed, shared_emb=None, device=CPU):
+    """Trains one model on `device` (training/sweep/ uses a GPU; npm run train the CPU); keeps the
+    epoch with the best dev score. Returns (model, history).
     With `shared_emb` (an ensemble's later members) the model uses that embedding table, frozen:
     the exported graph then holds one table, which is most of the model's size."""
     torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
@@ -275,6 +279,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
         model.emb = shared_emb
     if args.freeze_emb or shared_emb is not None:
         model.emb.weight.requires_grad_(False)
+    model.to(device)
     emb_params = [p for p in model.emb.parameters() if p.requires_grad]
     other = [p for n, p in model.named_parameters() if not n.startswith("emb.")]
     groups = [{"params": other, "lr": args.lr}] + ([{"params": emb_params, "lr": args.lr * args.emb_lr_scale}] if emb_params else [])
@@ -282,7 +287,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     y_train = np.array([g["target"] for g in train])
     pos = y_train.mean(axis=0).clip(0.01, 0.99)
     # Rare labels (reward_hacking, hostility) get more weight on their positives, capped so they don't dominate.
-    pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32)
+    pos_weight = torch.tensor(np.minimum((1 - pos) / pos, 6.0), dtype=torch.float32, device=device)
     per_epoch = min(len(train), args.epoch_groups) if args.epoch_groups else len(train)
     steps_total = args.epochs * math.ceil(per_epoch / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps_total, pct_start=0.1)
@@ -293,9 +298,9 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
         model.train()
         total = 0.0
         for b in batches(train, args.batch, True, rnd, per_epoch):
-            ids, mask, owner, targets, weights = collate(b, max_windows=8)
+            ids, mask, owner, targets, weights = (t.to(device) for t in collate(b, max_windows=8))
             if args.word_dropout > 0:
-                drop = (torch.rand(ids.shape) < args.word_dropout) & (ids > 1)
+                drop = (torch.rand(ids.shape, device=device) < args.word_dropout) & (ids > 1)
                 ids = ids.masked_fill(drop, 1)  # 1 = [UNK]
             logits = group_logits(model, ids, mask, owner, len(b))
             loss = (F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight, reduction="none").mean(dim=1) * weights).sum() / weights.sum()
@@ -303,7 +308,7 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step(); sched.step()
             total += float(loss) * len(b)
-        dev_res = summary(predict(model, dev), dev) if dev else {"misalignment": float("nan")}
+        dev_res = summary(predict(model, dev, device=device), dev) if dev else {"misalignment": float("nan")}
         key = np.nanmean([dev_res["misalignment"], dev_res.get("behaviour_macro", float("nan")), dev_res.get("aligned", float("nan"))]) if dev else epoch
         history.append({"epoch": epoch + 1, "loss": total / per_epoch, "dev": dev_res, "seconds": round(time.time() - started, 1)})
         print(json.dumps(history[-1]), file=sys.stderr, flush=True)
@@ -316,6 +321,14 @@ def fit(args, arch, emb, train, dev, seed, shared_emb=None):
     model.load_state_dict(best_state)
     model.eval()
     return model, history
+
+
+def project(emb, dim):
+    """PCA of the word vectors (row 0, [PAD], stays zero): keeps most of their geometry in a table a
+    fraction of the size."""
+    centred = emb[1:] - emb[1:].mean(dim=0, keepdim=True)
+    _, _, v = torch.linalg.svd(centred, full_matrices=False)
+    return torch.cat([torch.zeros(1, dim), centred @ v[:dim].T])
 
 
 def non_negative_int(text):
@@ -353,10 +366,7 @@ def main():
     data = json.load(open(os.path.join(args.build, "windows.json")))
     emb = torch.from_numpy(np.fromfile(os.path.join(args.build, "embeddings.f32"), dtype=np.float32).reshape(data["vocab_size"], data["dim"]).copy())
     if args.emb_dim and args.emb_dim < emb.shape[1]:
-        # PCA of the vectors: keeps most of their geometry in a table a fraction of the size.
-        centred = emb[1:] - emb[1:].mean(dim=0, keepdim=True)
-        _, _, v = torch.linalg.svd(centred, full_matrices=False)
-        emb = torch.cat([torch.zeros(1, args.emb_dim), centred @ v[: args.emb_dim].T])
+        emb = project(emb, args.emb_dim)
     train, dev, val = data["train"], data["dev"], data["val"]
     if args.limit:
         train = random.Random(args.seed).sample(train, min(args.limit, len(train)))

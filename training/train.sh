@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds models/mns-cnn from the corpus and ../shared/data: assemble, tokenize, train, evaluate, install.
-# Deterministic (seeded; a rebuild on the round-8 data gave byte-identical model files); 26.8 minutes
-# on this 2-core machine on the round-9 data (measured, whole script). Needs Debian's python3-torch and python3-onnx:
+# Deterministic (seeded; rebuilds gave byte-identical model files); 24.9 minutes on this 2-core
+# machine on the round-10 data (measured, whole script). Needs Debian's python3-torch and python3-onnx:
 #   apt-get install -y python3-torch python3-onnx libopenblas0-pthread   (OpenBLAS: 30x faster matrix products than the reference BLAS)
 # Extra arguments go to train.py (e.g. --arch bag, --epochs 3, --limit 500).
 set -euo pipefail

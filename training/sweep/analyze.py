@@ -9,7 +9,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..')); import train 
 held = json.load(gzip.open(sys.argv[1])); d = sys.argv[2]
 SETS = [s for s in ['val', 'test', 'test2', 'test3', 'test4', 'test5', 'test6'] + (['test7', 'test8'] if os.environ.get('SHOW_BLIND') else []) if s in held]
 POOL = os.environ.get('POOLSETS', 'val,test,test2,test3,test4,test5,test6').split(',')
-def load(n): return np.load(os.path.join(d, n + '.npz'))
+def load(n):
+    """sweep.py's NAME.npz, or onnx-windows.ts's NAME.json (read as is)."""
+    path = os.path.join(d, n)
+    if os.path.exists(path + '.npz'): return np.load(path + '.npz')
+    return {k: np.array(v, dtype=np.float32) for k, v in json.load(open(path + '.json')).items()}
 def doc_scores(win, docs):
     out, i = [], 0
     for doc in docs:

@@ -1,5 +1,5 @@
 // Per-window probabilities of an exported ONNX model on held-windows.ts's windows, as JSON
-// {set: [[7 probabilities] per window]}, for analyze.py (convert with numpy: np.savez(NAME.npz, **json)).
+// {set: [[7 probabilities] per window]}, for analyze.py (analyze.py reads the JSON as is).
 //   npx tsx training/sweep/onnx-windows.ts HELD.json.gz MODEL.onnx OUT.json
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
